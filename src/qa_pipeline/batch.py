@@ -1,0 +1,127 @@
+"""Transcribe many calls: cache, store, JSON files, and per-file failures that never stop the batch.
+
+Results stream out one call at a time, so a progress bar can follow and a killed run keeps everything it
+finished: each call is committed to the store and its JSON written atomically before the next starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from qa_pipeline.errors import AudioError
+from qa_pipeline.ingest import CallSource, probe_call
+from qa_pipeline.models import Transcript
+from qa_pipeline.store import Store, transcript_cache_key
+from qa_pipeline.transcribe import Transcriber
+
+logger = logging.getLogger(__name__)
+
+
+class CallResult(BaseModel):
+    """What happened to one input."""
+
+    call_id: str
+    source: str
+    status: Literal["transcribed", "cached", "failed"]
+    reason: str | None = None
+    duration: float = 0.0
+    language: str | None = None
+    processing_seconds: float = 0.0
+    output: str | None = None
+    flagged_segments: int = 0
+
+
+class BatchSummary(BaseModel):
+    transcribed: int
+    cached: int
+    failed: int
+    audio_seconds: float
+    processing_seconds: float
+
+    @property
+    def real_time_factor(self) -> float | None:
+        """Audio seconds per processing second for the calls actually transcribed (higher is faster)."""
+        return self.audio_seconds / self.processing_seconds if self.processing_seconds else None
+
+
+def transcribe_batch(
+    sources: Iterable[CallSource],
+    transcriber: Transcriber,
+    store: Store,
+    out_dir: Path,
+    *,
+    force: bool = False,
+) -> Iterator[CallResult]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for source in sources:
+        yield _transcribe_one(source, transcriber, store, out_dir, force)
+
+
+def summarise(results: Iterable[CallResult]) -> BatchSummary:
+    results = list(results)
+    done = [r for r in results if r.status == "transcribed"]
+    return BatchSummary(
+        transcribed=len(done),
+        cached=sum(r.status == "cached" for r in results),
+        failed=sum(r.status == "failed" for r in results),
+        audio_seconds=round(sum(r.duration for r in done), 2),
+        processing_seconds=round(sum(r.processing_seconds for r in done), 2),
+    )
+
+
+def _transcribe_one(
+    source: CallSource, transcriber: Transcriber, store: Store, out_dir: Path, force: bool
+) -> CallResult:
+    started = time.perf_counter()
+    try:
+        call = probe_call(source)
+        key = transcript_cache_key(
+            call.audio.sha256, transcriber.model_ref.identity, transcriber.output_options
+        )
+        transcript = None if force else store.cached_transcript(key)
+        status: Literal["transcribed", "cached"] = "cached"
+        if transcript is None or transcript.call_id != call.call_id or transcript.metadata != call.metadata:
+            if transcript is not None:
+                # Same audio under a new id or metadata: reuse the words, keep the new labels.
+                transcript = transcript.model_copy(
+                    update={"call_id": call.call_id, "metadata": call.metadata}
+                )
+            else:
+                transcript = transcriber.transcribe(call)
+                status = "transcribed"
+            store.save_transcript(key, call, transcript)
+    except AudioError as exc:
+        logger.warning("%s", exc)
+        return CallResult(call_id=source.call_id, source=str(source.path), status="failed", reason=str(exc))
+    output = out_dir / f"{call.call_id}.json"
+    write_json_atomic(output, transcript)
+    return CallResult(
+        call_id=call.call_id,
+        source=str(source.path),
+        status=status,
+        duration=transcript.duration,
+        language=transcript.language,
+        processing_seconds=round(time.perf_counter() - started, 3),
+        output=str(output),
+        flagged_segments=sum(bool(s.flags) for s in transcript.segments),
+    )
+
+
+def write_json_atomic(path: Path, transcript: Transcript) -> None:
+    """Write to a temporary file and rename, so a killed run never leaves half a JSON file."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(transcript.model_dump_json(indent=2))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

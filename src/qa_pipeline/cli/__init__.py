@@ -1,0 +1,49 @@
+"""The `qa-pipeline` command: a thin layer over the Python API.
+
+Heavy libraries (faster-whisper, CTranslate2) are imported inside the commands, so `--help` stays instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from qa_pipeline.cli.demo import demo
+from qa_pipeline.cli.transcribe import transcribe
+from qa_pipeline.errors import QAPipelineError
+
+app = typer.Typer(
+    name="qa-pipeline",
+    help="Check contact-centre calls with speech analytics while keeping human QA control.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(transcribe)
+app.command()(demo)
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what the pipeline does to stderr."),
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except QAPipelineError as exc:
+        typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(1)
+    except ValidationError as exc:  # options the CLI passed straight to a pydantic model
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        typer.secho(f"Error: invalid option: {problems}", fg=typer.colors.RED, err=True)
+        sys.exit(2)

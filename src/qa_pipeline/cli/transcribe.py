@@ -1,0 +1,122 @@
+"""`qa-pipeline transcribe`: recordings in, transcripts (JSON files and store rows) out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qa_pipeline.batch import BatchSummary, CallResult, summarise, transcribe_batch
+from qa_pipeline.cli._output import minutes, stderr, with_progress
+from qa_pipeline.ingest import InputProblem, discover_inputs
+from qa_pipeline.store import DEFAULT_STORE, Store
+from qa_pipeline.transcribe import TranscribeOptions, Transcriber
+
+
+def transcribe(
+    inputs: Annotated[list[Path], typer.Argument(help="Audio files, folders of audio, or a manifest CSV.")],
+    out: Annotated[Path, typer.Option(help="Folder for <call_id>.json transcripts.")] = Path(
+        "qa-work/transcripts"
+    ),
+    store: Annotated[str, typer.Option(help="SQLite file or SQLAlchemy URL of the project store.")] = str(
+        DEFAULT_STORE
+    ),
+    whisper_model: Annotated[
+        str,
+        typer.Option(
+            help="Size or HF id (large-v3), local CTranslate2 folder, bundled:base, bundled:tiny.en, auto."
+        ),
+    ] = "auto",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    compute_type: Annotated[
+        str, typer.Option(help="auto (float16 on CUDA, int8 on CPU) or a CTranslate2 type.")
+    ] = "auto",
+    threads: Annotated[int, typer.Option(help="CPU threads; 0 uses every core.")] = 0,
+    language: Annotated[
+        str | None, typer.Option(help="Force a language (ru, en); default detects per call.")
+    ] = None,
+    languages: Annotated[
+        str | None, typer.Option(help="Comma-separated languages detection may choose from, e.g. ru,en.")
+    ] = None,
+    agent_channel: Annotated[int, typer.Option(help="Stereo channel that carries the agent (0 or 1).")] = 0,
+    beam_size: Annotated[int, typer.Option(help="Beam search width.")] = 5,
+    batch_size: Annotated[
+        int, typer.Option(help="Batched inference size; 0 = auto (16 on CUDA, off on CPU).")
+    ] = 0,
+    vad: Annotated[bool, typer.Option(help="Skip non-speech with VAD before decoding.")] = True,
+    force: Annotated[bool, typer.Option(help="Transcribe again even when a cached result exists.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print machine-readable results to stdout.")
+    ] = False,
+) -> None:
+    """Transcribe calls with faster-whisper; stereo calls get agent and customer turns."""
+    options = TranscribeOptions(
+        whisper_model=whisper_model,
+        device=device,
+        compute_type=compute_type,
+        cpu_threads=threads,
+        language=language,
+        languages=parse_languages(languages),
+        agent_channel=agent_channel,
+        beam_size=beam_size,
+        batch_size=batch_size,
+        vad=vad,
+    )
+    results, problems, summary = run_transcription(
+        inputs, options, Store(store), out, force, show_progress=not as_json
+    )
+    if as_json:
+        typer.echo(json.dumps(transcription_report(results, problems, summary), indent=2, ensure_ascii=False))
+    else:
+        print_transcription_summary(problems, results, summary)
+    if problems or summary.failed:
+        raise typer.Exit(code=1)
+
+
+def parse_languages(value: str | None) -> tuple[str, ...] | None:
+    codes = tuple(code.strip() for code in (value or "").split(",") if code.strip())
+    return codes or None
+
+
+def run_transcription(
+    inputs: list[Path],
+    options: TranscribeOptions,
+    store: Store,
+    out: Path,
+    force: bool,
+    show_progress: bool,
+) -> tuple[list[CallResult], list[InputProblem], BatchSummary]:
+    found = discover_inputs(inputs)
+    for problem in found.problems:
+        stderr.print(f"[red]skipped[/red] {problem.source}: {problem.reason}", highlight=False)
+    transcriber = Transcriber(options)
+    results: list[CallResult] = []
+    batch = transcribe_batch(found.sources, transcriber, store, out, force=force)
+    for result in with_progress(batch, len(found.sources), "transcribing", show_progress):
+        if result.status == "failed":
+            stderr.print(f"[red]failed[/red] {result.reason}", highlight=False)
+        results.append(result)
+    return results, found.problems, summarise(results)
+
+
+def transcription_report(
+    results: list[CallResult], problems: list[InputProblem], summary: BatchSummary
+) -> dict[str, object]:
+    return {
+        "results": [r.model_dump() for r in results],
+        "skipped": [{"source": p.source, "reason": p.reason} for p in problems],
+        "summary": {**summary.model_dump(), "real_time_factor": summary.real_time_factor},
+    }
+
+
+def print_transcription_summary(
+    problems: list[InputProblem], results: list[CallResult], summary: BatchSummary
+) -> None:
+    speed = f", {summary.real_time_factor:.1f}x real time" if summary.real_time_factor else ""
+    failed = summary.failed + len(problems)
+    typer.echo(
+        f"{len(results)} calls: {summary.transcribed} transcribed, {summary.cached} cached, {failed} failed; "
+        f"{minutes(summary.audio_seconds)} of audio in {minutes(summary.processing_seconds)}{speed}"
+    )

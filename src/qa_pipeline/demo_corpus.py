@@ -1,0 +1,85 @@
+"""The dialogue scripts behind the shipped demo corpus.
+
+Each script is the reference text of one synthetic call (for word error rate) and records which checklist
+items the call was written to pass or fail, so every later stage can be measured against known truth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from qa_pipeline.errors import ConfigError
+
+Expected = Literal["yes", "no", "na"]
+
+
+class Turn(BaseModel):
+    """One line of the dialogue, or a hold (both sides silent) of `hold` seconds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent: str | None = None
+    customer: str | None = None
+    hold: float | None = Field(default=None, gt=0)
+    overlap: float = Field(
+        default=0.0, ge=0, description="Seconds this line starts before the last one ends."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Turn:
+        given = [name for name in ("agent", "customer", "hold") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a turn needs exactly one of agent, customer, hold (got {given or 'none'})")
+        return self
+
+    @property
+    def speaker(self) -> Literal["agent", "customer"] | None:
+        if self.agent is not None:
+            return "agent"
+        return "customer" if self.customer is not None else None
+
+    @property
+    def text(self) -> str:
+        return self.agent or self.customer or ""
+
+
+class Voices(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent: str
+    customer: str
+
+
+class DialogueScript(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    call_id: str
+    language: Literal["en", "ru"]
+    agent: str
+    team: str
+    queue: str
+    date: str
+    sample_rate: Literal[8000, 16000] = 16000
+    voices: Voices
+    scenario: str
+    expected: dict[str, Expected]
+    turns: list[Turn]
+
+    def reference_text(self, speaker: Literal["agent", "customer"]) -> str:
+        return " ".join(t.text for t in self.turns if t.speaker == speaker)
+
+
+def load_script(path: Path) -> DialogueScript:
+    try:
+        return DialogueScript.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise ConfigError(f"{path}: invalid dialogue script: {exc}") from exc
+
+
+def load_scripts(folder: Path) -> dict[str, DialogueScript]:
+    scripts = [load_script(p) for p in sorted(folder.glob("*.yaml"))]
+    return {s.call_id: s for s in scripts}

@@ -1,0 +1,229 @@
+"""Turn what the user points at (files, folders, a manifest CSV) into calls ready for transcription.
+
+Problems are collected per input instead of raised, so one bad recording never stops a batch: the caller
+reports them with the file name and reason and carries on with the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from qa_pipeline.errors import AudioError, ConfigError
+from qa_pipeline.models import AudioInfo, Call, CallMetadata
+
+AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".webm"})
+MANIFEST_REQUIRED = ("call_id", "path")
+MANIFEST_OPTIONAL = tuple(CallMetadata.model_fields)
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class CallSource:
+    """A call before its audio has been looked at."""
+
+    call_id: str
+    path: Path
+    metadata: CallMetadata = field(default_factory=CallMetadata)
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """An input that cannot become a call, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass
+class DiscoveredInputs:
+    sources: list[CallSource] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
+
+
+def discover_inputs(inputs: Iterable[Path]) -> DiscoveredInputs:
+    """Expand files, folders and manifests into call sources with unique, file-name-safe ids."""
+    found = DiscoveredInputs()
+    seen: dict[str, Path] = {}
+    for raw in inputs:
+        path = Path(raw)
+        if path.suffix.lower() == ".csv" and path.is_file():
+            try:
+                sources, problems = read_manifest(path)
+            except ConfigError as exc:
+                found.problems.append(InputProblem(str(path), str(exc)))
+                continue
+            found.problems.extend(problems)
+        elif path.is_dir():
+            sources = [CallSource(_id_from_stem(p), p) for p in _audio_files_under(path)]
+            if not sources:
+                found.problems.append(InputProblem(str(path), "folder holds no audio files"))
+        elif path.exists():
+            sources = [CallSource(_id_from_stem(path), path)]
+        else:
+            found.problems.append(InputProblem(str(path), "no such file or folder"))
+            continue
+        from_manifest = path.suffix.lower() == ".csv"
+        for source in sources:
+            found.sources.append(_deduplicated(source, seen, found.problems, rename=not from_manifest))
+    found.sources = [s for s in found.sources if s.call_id]
+    return found
+
+
+def read_manifest(manifest: Path) -> tuple[list[CallSource], list[InputProblem]]:
+    """Read `call_id,path[,agent,team,queue,date,language]`; rows are checked one by one.
+
+    Paths are relative to the manifest's folder and must stay inside it, so a shared manifest cannot
+    make the pipeline read arbitrary files on the machine.
+    """
+    root = manifest.parent.resolve()
+    try:
+        with manifest.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header = [name.strip() for name in (reader.fieldnames or [])]
+            missing = [col for col in MANIFEST_REQUIRED if col not in header]
+            if missing:
+                raise ConfigError(f"{manifest}: manifest lacks required column(s) {', '.join(missing)}")
+            unknown = [col for col in header if col not in MANIFEST_REQUIRED + MANIFEST_OPTIONAL]
+            if unknown:
+                raise ConfigError(
+                    f"{manifest}: unknown column(s) {', '.join(unknown)}; "
+                    f"allowed: {', '.join(MANIFEST_REQUIRED + MANIFEST_OPTIONAL)}"
+                )
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ConfigError(f"{manifest}: cannot read manifest: {exc}") from exc
+
+    sources: list[CallSource] = []
+    problems: list[InputProblem] = []
+    for line_no, row in enumerate(rows, start=2):
+        where = f"{manifest}:{line_no}"
+        values = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        call_id, rel_path = values.get("call_id", ""), values.get("path", "")
+        if not _SAFE_ID.match(call_id):
+            problems.append(InputProblem(where, f"call_id {call_id!r} must be 1-128 of A-Z a-z 0-9 . _ -"))
+            continue
+        if not rel_path:
+            problems.append(InputProblem(where, "path is empty"))
+            continue
+        audio_path = (root / rel_path).resolve()
+        if not audio_path.is_relative_to(root):
+            problems.append(InputProblem(where, f"path {rel_path!r} leaves the manifest's folder {root}"))
+            continue
+        meta = {k: values[k] for k in MANIFEST_OPTIONAL if values.get(k)}
+        try:
+            metadata = CallMetadata(**meta)
+        except ValidationError as exc:
+            problems.append(InputProblem(where, str(exc)))
+            continue
+        sources.append(CallSource(call_id, audio_path, metadata))
+    return sources, problems
+
+
+def probe_call(source: CallSource) -> Call:
+    """Check that the file is readable audio with some content; raise `AudioError` naming it otherwise."""
+    return Call(
+        call_id=source.call_id,
+        audio_path=str(source.path),
+        audio=probe_audio(source.path),
+        metadata=source.metadata,
+    )
+
+
+def probe_audio(path: Path) -> AudioInfo:
+    import av  # PyAV ships with faster-whisper; imported here to keep CLI start-up fast
+
+    try:
+        if path.stat().st_size == 0:
+            raise AudioError(f"{path}: file is empty (0 bytes)")
+        digest = _sha256(path)
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise AudioError(f"{path}: no audio stream (not an audio file?)")
+            stream = container.streams.audio[0]
+            duration = _stream_duration(container, stream)
+            info = AudioInfo(
+                duration=duration,
+                sample_rate=int(stream.rate or stream.codec_context.sample_rate or 0),
+                channels=int(stream.channels or stream.codec_context.channels or 0),
+                codec=str(stream.codec_context.name),
+                sha256=digest,
+            )
+    except AudioError:
+        raise
+    except PermissionError as exc:
+        raise AudioError(f"{path}: cannot read file (permission denied)") from exc
+    except (OSError, av.error.FFmpegError) as exc:
+        raise AudioError(f"{path}: not a readable audio file ({_short(exc)})") from exc
+    if info.duration <= 0 or info.channels == 0:
+        raise AudioError(f"{path}: recording has no audio samples (zero length)")
+    return info
+
+
+def _stream_duration(container: Any, stream: Any) -> float:
+    """Container metadata first; decode and count samples when the header does not say (or lies)."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return float(container.duration) / 1_000_000
+    samples = 0
+    for frame in container.decode(stream):
+        samples += frame.samples
+    rate = stream.rate or 1
+    return samples / rate
+
+
+def _audio_files_under(folder: Path) -> Iterator[Path]:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith("."):
+            yield path
+
+
+def _id_from_stem(path: Path) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem).strip("._-")
+    return cleaned[:100] or "call"
+
+
+def _deduplicated(
+    source: CallSource, seen: dict[str, Path], problems: list[InputProblem], *, rename: bool
+) -> CallSource:
+    """Two files may share a stem (one folder per day): the second gets a path-derived suffix.
+
+    Ids a manifest gives are the user's own and are never changed; a clash there is a problem.
+    """
+    previous = seen.get(source.call_id)
+    if previous is None:
+        seen[source.call_id] = source.path
+        return source
+    if previous.resolve() == source.path.resolve():
+        problems.append(InputProblem(str(source.path), "listed twice; transcribed once"))
+        return CallSource("", source.path)
+    if not rename:
+        problems.append(
+            InputProblem(str(source.path), f"call_id {source.call_id!r} is already used by {previous}")
+        )
+        return CallSource("", source.path)
+    suffix = hashlib.sha1(str(source.path.resolve()).encode()).hexdigest()[:8]
+    renamed = CallSource(f"{source.call_id}-{suffix}", source.path, source.metadata)
+    seen[renamed.call_id] = source.path
+    return renamed
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]

