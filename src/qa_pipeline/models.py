@@ -105,3 +105,43 @@ class Transcript(BaseModel):
 
     def text_by_speaker(self, speaker: Speaker) -> str:
         return " ".join(s.text.strip() for s in self.segments if s.speaker == speaker).strip()
+
+
+class Evidence(BaseModel):
+    """A quote the verdict rests on, located in the transcript (or not: `matched` False)."""
+
+    quote: str
+    matched: bool = False
+    speaker: Speaker | None = None
+    start: float | None = None
+    end: float | None = None
+    match_score: float = 0.0
+
+
+class ItemVerdict(BaseModel):
+    """One checklist item's answer for one call, by the AI judge or by a person."""
+
+    item_id: str
+    answer: Literal["yes", "no", "na"] | int | None = Field(
+        description="yes/no/na, or 0..scale_max for scale items; None when the item needs a person"
+    )
+    evidence: list[Evidence] = Field(default_factory=list)
+    rationale: str = ""
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    needs_human: bool = False
+    flags: list[str] = Field(default_factory=list)
+    source: Literal["ai", "human"] = "ai"
+
+
+class Scorecard(BaseModel):
+    """A call scored against one checklist version, with what is needed to reproduce it."""
+
+    call_id: str
+    checklist_id: str
+    checklist_version: str
+    verdicts: list[ItemVerdict]
+    total: float | None = Field(description="0-100; None when nothing could be scored")
+    complete: bool = Field(description="False when some items need a person and the total is provisional")
+    failed_critical: list[str] = Field(default_factory=list, description="fatal items answered 'no'")
+    flagged_critical: list[str] = Field(default_factory=list, description="flag items answered 'no'")
+    judge: dict[str, str] = Field(default_factory=dict, description="backend, model, prompt hash")

@@ -11,6 +11,7 @@ import sys
 import typer
 from pydantic import ValidationError
 
+from qa_pipeline.cli.checklist import checklist_app
 from qa_pipeline.cli.demo import demo
 from qa_pipeline.cli.transcribe import transcribe
 from qa_pipeline.errors import QAPipelineError
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.command()(transcribe)
 app.command()(demo)
+app.add_typer(checklist_app, name="checklist")
 
 
 @app.callback()

@@ -1,0 +1,191 @@
+"""QA checklists: data, not code. A YAML file in `checklists/`, validated before any model is loaded.
+
+Validation reports every problem at once with file, line and field, so a QA lead can fix a checklist in one
+pass; scoring refuses a checklist with any problem.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from qa_pipeline.errors import ConfigError
+
+ItemId = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="lower_snake_case, unique in the checklist")
+Answer = Literal["yes", "no", "na"]
+
+
+class Window(BaseModel):
+    """Which part of the call an item looks at: the first or the last N seconds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_seconds: float | None = Field(default=None, gt=0)
+    last_seconds: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_side(self) -> Window:
+        if (self.first_seconds is None) == (self.last_seconds is None):
+            raise ValueError("give exactly one of first_seconds or last_seconds")
+        return self
+
+
+class Scope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    speaker: Literal["agent", "customer", "both"] = "both"
+    window: Window | None = None
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = ItemId
+    question: str = Field(min_length=5)
+    guidance: str = ""
+    weight: float = Field(default=1.0, gt=0)
+    critical: Literal["fatal", "flag"] | None = Field(
+        default=None,
+        description="fatal: a 'no' zeroes the call's total; flag: the total stands, the call is flagged",
+    )
+    allow_na: bool = False
+    answer: Literal["yes_no", "scale"] = "yes_no"
+    scale_max: int | None = Field(default=None, ge=1, le=10)
+    scope: Scope = Field(default_factory=Scope)
+
+    @model_validator(mode="after")
+    def _answer_type(self) -> Item:
+        if self.answer == "scale" and self.scale_max is None:
+            raise ValueError("a scale item needs scale_max (answers run 0..scale_max)")
+        if self.answer == "yes_no" and self.scale_max is not None:
+            raise ValueError("scale_max only applies to answer: scale")
+        if self.critical and self.answer != "yes_no":
+            raise ValueError("critical items must be answer: yes_no (a 'no' is what triggers them)")
+        return self
+
+    @property
+    def max_points(self) -> int:
+        return self.scale_max if self.answer == "scale" and self.scale_max else 1
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = ItemId
+    title: str
+    items: list[Item] = Field(min_length=1)
+
+
+class Checklist(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    version: str = Field(min_length=1)
+    language: str = Field(min_length=2, max_length=8)
+    title: str
+    description: str = ""
+    applies_to: dict[Literal["agent", "team", "queue", "language"], list[str]] = Field(
+        default_factory=dict, description="metadata rules: every listed field must match one of its values"
+    )
+    sections: list[Section] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_items(self) -> Checklist:
+        seen: set[str] = set()
+        for item in self.items:
+            if item.id in seen:
+                raise ValueError(f"item id {item.id!r} is used twice")
+            seen.add(item.id)
+        return self
+
+    @property
+    def items(self) -> list[Item]:
+        return [item for section in self.sections for item in section.items]
+
+    def item(self, item_id: str) -> Item:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    def applies(self, metadata: dict[str, str | None]) -> bool:
+        return all(metadata.get(field) in values for field, values in self.applies_to.items())
+
+
+class ChecklistError(ConfigError):
+    """Every problem in one checklist file, each with its line and field."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: invalid checklist\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def load_checklist(path: Path) -> Checklist:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChecklistError(path, [f"{path}: cannot read file: {exc}"]) from exc
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise ChecklistError(
+            path, [f"{path}:{line}: not valid YAML: {getattr(exc, 'problem', exc)}"]
+        ) from exc
+    if not isinstance(data, dict):
+        raise ChecklistError(
+            path, [f"{path}:1: a checklist must be a mapping with id, version, language, sections"]
+        )
+    try:
+        return Checklist.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            location = [part for part in error["loc"] if not str(part).startswith("function-after")]
+            line = _line_of(root, location)
+            field = _field_path(location)
+            problems.append(f"{path}:{line}: {field or '(top level)'}: {_message(error)}")
+        raise ChecklistError(path, problems) from exc
+
+
+def load_checklists(folder: Path) -> list[Checklist]:
+    return [load_checklist(p) for p in sorted(folder.glob("*.y*ml"))]
+
+
+def _line_of(node: Any, location: list[Any]) -> int:
+    """The line of the deepest YAML node on the error's path (1-based)."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in location:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((value for key, value in node.value if key.value == part), None)
+            if child is None:  # an unknown or missing key: point at the key itself, or the mapping
+                child = next((key for key, _ in node.value if key.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
+
+
+def _field_path(location: list[Any]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _message(error: Any) -> str:
+    message = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        return "unknown field (typo?)"
+    return re.sub(r"^Value error, ", "", message)

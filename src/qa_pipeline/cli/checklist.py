@@ -1,0 +1,54 @@
+"""`qa-pipeline checklist validate`: check checklist files without loading any model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qa_pipeline.checklist import ChecklistError, load_checklist
+
+checklist_app = typer.Typer(help="Work with QA checklists.", no_args_is_help=True)
+
+
+@checklist_app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Checklist YAML files.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print machine-readable results to stdout.")
+    ] = False,
+) -> None:
+    """Report every problem in each checklist with file, line and field; exit 1 when any is invalid."""
+    report: list[dict[str, object]] = []
+    for path in files:
+        try:
+            checklist = load_checklist(path)
+        except ChecklistError as exc:
+            report.append({"file": str(path), "valid": False, "problems": exc.problems})
+            continue
+        report.append(
+            {
+                "file": str(path),
+                "valid": True,
+                "id": checklist.id,
+                "version": checklist.version,
+                "items": len(checklist.items),
+                "total_weight": sum(item.weight for item in checklist.items),
+            }
+        )
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        for entry in report:
+            if entry["valid"]:
+                typer.echo(
+                    f"ok      {entry['file']}: {entry['id']} v{entry['version']}, {entry['items']} items"
+                )
+            else:
+                typer.echo(f"invalid {entry['file']}:", err=True)
+                for problem in entry["problems"]:  # type: ignore[attr-defined]
+                    typer.echo(f"  {problem}", err=True)
+    if not all(entry["valid"] for entry in report):
+        raise typer.Exit(code=1)

@@ -1,0 +1,67 @@
+"""Scoring maths: a checklist's verdicts in, a 0-100 total out.
+
+- A yes/no item earns its weight for "yes" and nothing for "no"; a scale item earns weight * value / max.
+- N/A items (only where the checklist allows them) leave the denominator.
+- A fatal critical item answered "no" sets the total to 0; a flag critical item answered "no" leaves the
+  total as it is and lists the call for follow-up.
+- Items that need a person are left out and the scorecard is marked incomplete (a provisional total),
+  because a guessed answer would be worse than a visible gap.
+"""
+
+from __future__ import annotations
+
+from qa_pipeline.checklist import Checklist, Item
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.models import ItemVerdict, Scorecard
+
+
+def item_points(item: Item, answer: str | int) -> float:
+    """Share of the item's weight earned by an answer, 0..1."""
+    if item.answer == "yes_no":
+        if answer not in ("yes", "no"):
+            raise ConfigError(f"item {item.id}: answer {answer!r} is not yes or no")
+        return 1.0 if answer == "yes" else 0.0
+    if not isinstance(answer, int) or isinstance(answer, bool) or not 0 <= answer <= item.max_points:
+        raise ConfigError(f"item {item.id}: answer {answer!r} is not an integer 0..{item.max_points}")
+    return answer / item.max_points
+
+
+def score_call(
+    checklist: Checklist, call_id: str, verdicts: list[ItemVerdict], judge: dict[str, str] | None = None
+) -> Scorecard:
+    by_id = {v.item_id: v for v in verdicts}
+    unknown = set(by_id) - {item.id for item in checklist.items}
+    if unknown:
+        raise ConfigError(f"verdicts for items not in checklist {checklist.id}: {', '.join(sorted(unknown))}")
+    earned = possible = 0.0
+    failed: list[str] = []
+    flagged: list[str] = []
+    complete = True
+    for item in checklist.items:
+        verdict = by_id.get(item.id)
+        if verdict is None or verdict.needs_human or verdict.answer is None:
+            complete = False
+            continue
+        if verdict.answer == "na":
+            if not item.allow_na:
+                raise ConfigError(f"item {item.id}: N/A is not allowed by checklist {checklist.id}")
+            continue
+        points = item_points(item, verdict.answer)
+        earned += item.weight * points
+        possible += item.weight
+        if item.critical and verdict.answer == "no":
+            (failed if item.critical == "fatal" else flagged).append(item.id)
+    total = None if possible == 0 else round(100.0 * earned / possible, 2)
+    if failed:
+        total = 0.0
+    return Scorecard(
+        call_id=call_id,
+        checklist_id=checklist.id,
+        checklist_version=checklist.version,
+        verdicts=[by_id[item.id] for item in checklist.items if item.id in by_id],
+        total=total,
+        complete=complete,
+        failed_critical=failed,
+        flagged_critical=flagged,
+        judge=judge or {},
+    )
