@@ -18,7 +18,6 @@ from pydantic import BaseModel
 
 from qa_pipeline.errors import AudioError
 from qa_pipeline.ingest import CallSource, probe_call
-from qa_pipeline.models import Transcript
 from qa_pipeline.store import Store, transcript_cache_key
 from qa_pipeline.transcribe import Transcriber
 
@@ -115,12 +114,12 @@ def _transcribe_one(
     )
 
 
-def write_json_atomic(path: Path, transcript: Transcript) -> None:
+def write_json_atomic(path: Path, document: BaseModel) -> None:
     """Write to a temporary file and rename, so a killed run never leaves half a JSON file."""
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(transcript.model_dump_json(indent=2))
+            out.write(document.model_dump_json(indent=2))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

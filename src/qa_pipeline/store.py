@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from qa_pipeline.errors import StoreError
-from qa_pipeline.models import Call, Transcript
+from qa_pipeline.models import Call, Scorecard, Transcript
 
 DEFAULT_STORE = Path("qa-work") / "qa.sqlite"
 
@@ -59,6 +59,18 @@ transcripts_table = Table(
     Column("model", String, nullable=False),
     Column("options", JSON, nullable=False),
     Column("transcript", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+scorecards_table = Table(
+    "scorecards",
+    metadata,
+    Column("cache_key", String(64), primary_key=True),
+    Column("call_id", String(128), nullable=False, index=True),
+    Column("checklist_id", String(64), nullable=False),
+    Column("checklist_version", String(32), nullable=False),
+    Column("judge", JSON, nullable=False),
+    Column("scorecard", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -134,6 +146,29 @@ class Store:
             ).all()
         newest = {call_id: payload for call_id, payload in rows}
         return [Transcript.model_validate(newest[k]) for k in sorted(newest)]
+
+    def cached_scorecard(self, cache_key: str) -> Scorecard | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(scorecards_table.c.scorecard).where(scorecards_table.c.cache_key == cache_key)
+            ).first()
+        return Scorecard.model_validate(row[0]) if row else None
+
+    def save_scorecard(self, cache_key: str, scorecard: Scorecard) -> None:
+        row = {
+            "cache_key": cache_key,
+            "call_id": scorecard.call_id,
+            "checklist_id": scorecard.checklist_id,
+            "checklist_version": scorecard.checklist_version,
+            "judge": scorecard.judge,
+            "scorecard": scorecard.model_dump(mode="json"),
+            "created_at": datetime.now(UTC),
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(self._upsert(scorecards_table, row, ["cache_key"]))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot save scorecard of {scorecard.call_id} to {self.url}: {exc}") from exc
 
     def _upsert(self, table: Table, row: dict[str, Any], keys: list[str]) -> Any:
         insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert

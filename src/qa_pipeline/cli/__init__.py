@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from qa_pipeline.cli.checklist import checklist_app
 from qa_pipeline.cli.demo import demo
+from qa_pipeline.cli.score import score
 from qa_pipeline.cli.transcribe import transcribe
 from qa_pipeline.errors import QAPipelineError
 
@@ -24,6 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(transcribe)
+app.command()(score)
 app.command()(demo)
 app.add_typer(checklist_app, name="checklist")
 

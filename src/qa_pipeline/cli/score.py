@@ -1,0 +1,119 @@
+"""`qa-pipeline score`: score stored transcripts against QA checklists with an LLM judge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qa_pipeline.checklist import Checklist, load_checklist
+from qa_pipeline.cli._output import stderr, with_progress
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.judge import Judge
+from qa_pipeline.judge_backends import make_backend
+from qa_pipeline.score_batch import ScoreResult, score_batch
+from qa_pipeline.store import DEFAULT_STORE, Store
+
+
+def score(
+    checklist: Annotated[
+        list[Path] | None, typer.Option(help="Checklist file or folder (repeatable); default checklists/.")
+    ] = None,
+    store: Annotated[str, typer.Option(help="SQLite file or SQLAlchemy URL of the project store.")] = str(
+        DEFAULT_STORE
+    ),
+    out: Annotated[Path, typer.Option(help="Folder for <call_id>.json scorecards.")] = Path(
+        "qa-work/scorecards"
+    ),
+    backend: Annotated[str, typer.Option(help="Judge backend: transformers or openai.")] = "transformers",
+    model: Annotated[
+        str,
+        typer.Option(
+            help="Model id, local folder, GGUF file, bundled:smollm2, or auto; served name for openai."
+        ),
+    ] = "auto",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda (transformers backend).")] = "auto",
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server URL, e.g. http://localhost:8000/v1.")
+    ] = None,
+    api_key_env: Annotated[
+        str, typer.Option(help="Environment variable holding the server's API key.")
+    ] = "OPENAI_API_KEY",
+    max_new_tokens: Annotated[int, typer.Option(help="Longest judge reply in tokens.")] = 1500,
+    retries: Annotated[
+        int, typer.Option(help="Retries for an invalid reply before items need a person.")
+    ] = 2,
+    call: Annotated[list[str] | None, typer.Option(help="Only these call ids (repeatable).")] = None,
+    force: Annotated[bool, typer.Option(help="Score again even when a cached scorecard exists.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print machine-readable results to stdout.")
+    ] = False,
+) -> None:
+    """Score every transcribed call; evidence is checked in the transcript, confidence comes from tokens."""
+    checklists = load_checklist_paths(checklist or [Path("checklists")])
+    judge = Judge(
+        make_backend(
+            backend,
+            model=model,
+            device=device,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            max_new_tokens=max_new_tokens,
+        ),
+        retries=retries,
+    )
+    results = run_scoring(Store(store), checklists, judge, out, force, call, show_progress=not as_json)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump() for r in results], indent=2, ensure_ascii=False))
+    else:
+        print_scoring_summary(results)
+    if any(r.status in ("failed", "skipped") for r in results):
+        raise typer.Exit(code=1)
+
+
+def load_checklist_paths(paths: list[Path]) -> list[Checklist]:
+    """Every file must be valid: scoring refuses a checklist with any problem."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
+    if not files:
+        raise ConfigError(f"no checklist files in {', '.join(map(str, paths))}")
+    return [load_checklist(file) for file in files]
+
+
+def run_scoring(
+    store: Store,
+    checklists: list[Checklist],
+    judge: Judge,
+    out: Path,
+    force: bool,
+    calls: list[str] | None,
+    show_progress: bool,
+) -> list[ScoreResult]:
+    transcripts = [t for t in store.transcripts() if not calls or t.call_id in calls]
+    if not transcripts:
+        raise ConfigError(f"no transcripts in {store.url}: run qa-pipeline transcribe first")
+    results = []
+    batch = score_batch(transcripts, checklists, judge, store, out, force=force)
+    for result in with_progress(batch, len(transcripts), "scoring", show_progress):
+        if result.status in ("failed", "skipped"):
+            stderr.print(f"[red]{result.status}[/red] {result.call_id}: {result.reason}", highlight=False)
+        results.append(result)
+    return results
+
+
+def print_scoring_summary(results: list[ScoreResult]) -> None:
+    counts = {
+        status: sum(r.status == status for r in results)
+        for status in ("scored", "cached", "failed", "skipped")
+    }
+    fatal = sum(bool(r.failed_critical) for r in results)
+    flagged = sum(bool(r.flagged_critical) for r in results)
+    needs_human = sum(r.needs_human for r in results)
+    typer.echo(
+        f"{len(results)} calls: {counts['scored']} scored, {counts['cached']} cached, "
+        f"{counts['failed'] + counts['skipped']} not scored; {fatal} with a fatal critical item, "
+        f"{flagged} flagged for follow-up; {needs_human} items need a person"
+    )

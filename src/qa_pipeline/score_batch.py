@@ -1,0 +1,116 @@
+"""Score many transcripts: checklist choice per call, cache, store, JSON files, failures kept per call.
+
+Each scorecard is stored when it is finished, so a killed run resumes where it stopped; a scorecard is
+reused when the transcript, the checklist and the judge (backend, model, prompt) are all unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from qa_pipeline.batch import write_json_atomic
+from qa_pipeline.checklist import Checklist
+from qa_pipeline.errors import QAPipelineError
+from qa_pipeline.judge import Judge
+from qa_pipeline.judge_prompt import prompt_hash
+from qa_pipeline.models import Transcript
+from qa_pipeline.store import Store
+
+
+class ScoreResult(BaseModel):
+    call_id: str
+    status: Literal["scored", "cached", "failed", "skipped"]
+    checklist: str | None = None
+    total: float | None = None
+    complete: bool = False
+    failed_critical: list[str] = []
+    flagged_critical: list[str] = []
+    needs_human: int = 0
+    reason: str | None = None
+    seconds: float = 0.0
+    completion_tokens: int = 0
+    output: str | None = None
+
+
+def select_checklist(checklists: list[Checklist], transcript: Transcript) -> Checklist | None:
+    """A single checklist applies to every call; among several, the first whose rules match the call."""
+    if len(checklists) == 1:
+        return checklists[0]
+    facts = transcript.metadata.model_dump()
+    facts["language"] = transcript.metadata.language or transcript.language
+    return next((checklist for checklist in checklists if checklist.applies(facts)), None)
+
+
+def scorecard_cache_key(transcript: Transcript, checklist: Checklist, judge: Judge) -> str:
+    payload = json.dumps(
+        {
+            "transcript": transcript.model_dump(mode="json"),
+            "checklist": checklist.model_dump(mode="json"),
+            "backend": judge.backend.name,
+            "model": judge.backend.model_id,
+            "prompt": prompt_hash(judge.prompt),
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def score_batch(
+    transcripts: Iterable[Transcript],
+    checklists: list[Checklist],
+    judge: Judge,
+    store: Store,
+    out_dir: Path,
+    *,
+    force: bool = False,
+) -> Iterator[ScoreResult]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for transcript in transcripts:
+        checklist = select_checklist(checklists, transcript)
+        if checklist is None:
+            yield ScoreResult(
+                call_id=transcript.call_id,
+                status="skipped",
+                reason=f"no checklist applies (language {transcript.language}, "
+                f"queue {transcript.metadata.queue})",
+            )
+            continue
+        started = time.perf_counter()
+        key = scorecard_cache_key(transcript, checklist, judge)
+        card = None if force else store.cached_scorecard(key)
+        status: Literal["scored", "cached"] = "cached"
+        tokens = 0
+        if card is None:
+            try:
+                card, stats = judge.score(checklist, transcript)
+            except QAPipelineError as exc:
+                yield ScoreResult(
+                    call_id=transcript.call_id, status="failed", checklist=checklist.id, reason=str(exc)
+                )
+                continue
+            tokens = int(stats["completion_tokens"])
+            store.save_scorecard(key, card)
+            status = "scored"
+        output = out_dir / f"{transcript.call_id}.json"
+        write_json_atomic(output, card)
+        yield ScoreResult(
+            call_id=transcript.call_id,
+            status=status,
+            checklist=f"{checklist.id} v{checklist.version}",
+            total=card.total,
+            complete=card.complete,
+            failed_critical=card.failed_critical,
+            flagged_critical=card.flagged_critical,
+            needs_human=sum(v.needs_human for v in card.verdicts),
+            seconds=round(time.perf_counter() - started, 2),
+            completion_tokens=tokens,
+            output=str(output),
+        )

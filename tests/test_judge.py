@@ -1,0 +1,136 @@
+"""The judge on the real small model (SmolLM2-135M, GGUF through transformers) and over real HTTP.
+
+The model is far too small to judge well: these tests prove the path (chat template, constrained JSON,
+token probabilities, evidence, storage), not the quality; benchmarks/score.py measures accuracy.
+"""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qa_pipeline.checklist import Checklist, load_checklist
+from qa_pipeline.cli import app
+from qa_pipeline.ingest import CallSource, probe_call
+from qa_pipeline.judge import Judge, allowed_answers
+from qa_pipeline.judge_backends import TransformersBackend, make_backend
+from qa_pipeline.models import Scorecard, Transcript
+from qa_pipeline.transcribe import Transcriber
+
+REPO = Path(__file__).resolve().parent.parent
+ITEMS = ("greeting", "hold_etiquette", "no_rudeness")
+
+
+def small_checklist() -> Checklist:
+    """Three items of the shipped checklist (yes/no, N/A allowed, fatal critical) to keep replies short."""
+    full = load_checklist(REPO / "checklists" / "inbound-service-en.yaml").model_dump()
+    for section in full["sections"]:
+        section["items"] = [item for item in section["items"] if item["id"] in ITEMS]
+    full["sections"] = [section for section in full["sections"] if section["items"]]
+    return Checklist.model_validate(full)
+
+
+@pytest.fixture(scope="module")
+def transcript(tiny_transcriber: Transcriber, seeds: Path) -> Transcript:
+    path = seeds / "audio" / "en08_prompt_injection.ogg"
+    return tiny_transcriber.transcribe(probe_call(CallSource("en08_prompt_injection", path)))
+
+
+@pytest.fixture(scope="module")
+def smollm2() -> TransformersBackend:
+    return TransformersBackend(model="bundled:smollm2", device="cpu", max_new_tokens=600)
+
+
+def assert_valid_scorecard(card: Scorecard, checklist: Checklist) -> None:
+    assert [v.item_id for v in card.verdicts] == [item.id for item in checklist.items]
+    for item, verdict in zip(checklist.items, card.verdicts, strict=True):
+        assert not verdict.needs_human
+        assert verdict.answer in allowed_answers(item)
+        assert verdict.confidence is not None and 0.0 <= verdict.confidence <= 1.0
+        for evidence in verdict.evidence:
+            assert evidence.matched == (evidence.start is not None)
+    assert card.total is not None and 0 <= card.total <= 100
+    assert card.complete
+
+
+def test_local_model_gives_a_valid_scorecard(smollm2: TransformersBackend, transcript: Transcript) -> None:
+    checklist = small_checklist()
+    card, stats = Judge(smollm2).score(checklist, transcript)
+    assert_valid_scorecard(card, checklist)
+    assert card.judge["backend"] == "transformers" and card.judge["model"] == "bundled:smollm2"
+    assert card.judge["prompt"].startswith("judge-v1@")
+    assert stats["attempts"] == 1 and stats["completion_tokens"] > 0
+    if card.verdicts[2].answer == "no":
+        assert card.total == 0.0 and card.failed_critical == ["no_rudeness"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "openai_server.py"), str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if line.startswith("ready"):
+                break
+            if process.poll() is not None:
+                pytest.fail("test server died while starting")
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_openai_backend_over_real_http(server_url: str, transcript: Transcript) -> None:
+    checklist = small_checklist()
+    backend = make_backend("openai", model="smollm2", base_url=server_url, max_new_tokens=600)
+    card, _ = Judge(backend).score(checklist, transcript)
+    assert_valid_scorecard(card, checklist)
+    assert card.judge["model"] == "openai:smollm2"
+
+
+def test_unreachable_server_marks_items_for_a_person(transcript: Transcript) -> None:
+    backend = make_backend("openai", model="x", base_url=f"http://127.0.0.1:{free_port()}/v1", timeout=5)
+    card, stats = Judge(backend, retries=2).score(small_checklist(), transcript)
+    assert stats["attempts"] == 3
+    assert all(v.needs_human and v.answer is None and "judge_failed" in v.flags for v in card.verdicts)
+    assert card.total is None and not card.complete
+
+
+def test_score_command_stores_and_reuses_scorecards(tmp_path: Path, seeds: Path) -> None:
+    runner = CliRunner()
+    store, out = str(tmp_path / "s.sqlite"), tmp_path / "cards"
+    checklist = tmp_path / "small.yaml"
+    checklist.write_text(json.dumps(small_checklist().model_dump(mode="json")), encoding="utf-8")
+    audio = str(seeds / "audio" / "en08_prompt_injection.ogg")
+    tiny = ["--whisper-model", "bundled:tiny.en", "--language", "en", "--device", "cpu"]
+    transcribed = runner.invoke(app, ["transcribe", audio, "--store", store, "--out", str(tmp_path), *tiny])
+    assert transcribed.exit_code == 0, transcribed.output
+    args = ["score", "--checklist", str(checklist), "--store", store, "--out", str(out)]
+    args += ["--model", "bundled:smollm2", "--max-new-tokens", "600", "--json"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    second = json.loads(runner.invoke(app, args).stdout)
+    assert [r["status"] for r in json.loads(first.stdout)] == ["scored"]
+    assert [r["status"] for r in second] == ["cached"]
+    card = Scorecard.model_validate_json((out / "en08_prompt_injection.json").read_text())
+    assert card.checklist_version == "1.0" and len(card.verdicts) == 3
