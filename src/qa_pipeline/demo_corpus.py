@@ -12,7 +12,10 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import ConfigError
+from qa_pipeline.models import ItemVerdict, Scorecard
+from qa_pipeline.scoring import score_call
 
 Expected = Literal["yes", "no", "na"]
 
@@ -83,3 +86,20 @@ def load_script(path: Path) -> DialogueScript:
 def load_scripts(folder: Path) -> dict[str, DialogueScript]:
     scripts = [load_script(p) for p in sorted(folder.glob("*.yaml"))]
     return {s.call_id: s for s in scripts}
+
+
+def expected_scorecard(script: DialogueScript, checklist: Checklist) -> Scorecard:
+    """The scorecard the call was written to earn, scored by the same maths as the AI's."""
+    verdicts = [
+        ItemVerdict(item_id=item.id, answer=script.expected[item.id], source="human")
+        for item in checklist.items
+        if item.id in script.expected
+    ]
+    return score_call(checklist, script.call_id, verdicts)
+
+
+def item_agreement(ai: Scorecard, truth: Scorecard) -> tuple[int, int]:
+    """(items where the AI gave the scripted answer, items the AI answered)."""
+    expected = {v.item_id: v.answer for v in truth.verdicts}
+    answered = [v for v in ai.verdicts if v.answer is not None and v.item_id in expected]
+    return sum(v.answer == expected[v.item_id] for v in answered), len(answered)

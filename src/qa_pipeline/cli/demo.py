@@ -9,16 +9,21 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from qa_pipeline.checklist import Checklist
 from qa_pipeline.cli._output import stdout
+from qa_pipeline.cli.score import load_checklist_paths, print_scoring_summary, run_scoring
 from qa_pipeline.cli.transcribe import (
     parse_languages,
     print_transcription_summary,
     run_transcription,
     transcription_report,
 )
-from qa_pipeline.demo_corpus import load_scripts
+from qa_pipeline.demo_corpus import DialogueScript, expected_scorecard, item_agreement, load_scripts
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.models import Transcript
+from qa_pipeline.judge import Judge
+from qa_pipeline.judge_backends import make_backend
+from qa_pipeline.models import Scorecard, Transcript
+from qa_pipeline.score_batch import ScoreResult
 from qa_pipeline.store import Store
 from qa_pipeline.transcribe import TranscribeOptions
 from qa_pipeline.wer import word_error_rate
@@ -36,12 +41,21 @@ def demo(
     ] = ("bundled:base"),
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     languages: Annotated[str, typer.Option(help="Languages detection may choose from.")] = "en,ru",
+    checklists_dir: Annotated[
+        Path, typer.Option("--checklists", help="Folder of checklists, chosen per call by language.")
+    ] = Path("checklists"),
+    judge_model: Annotated[
+        str, typer.Option(help="Judge model for the transformers backend.")
+    ] = "bundled:smollm2",
+    score_calls: Annotated[
+        bool, typer.Option("--score/--no-score", help="Score the calls with the judge.")
+    ] = True,
     force: Annotated[bool, typer.Option(help="Redo work even when cached.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print machine-readable results to stdout.")
     ] = False,
 ) -> None:
-    """Transcribe the demo calls and compare each transcript with the script it was made from."""
+    """Transcribe and score the demo calls; compare both with the scripts the calls were made from."""
     manifest = seeds / "manifest.csv"
     if not manifest.is_file():
         raise ConfigError(f"{manifest}: demo corpus not found; run from the repository root or pass --seeds")
@@ -52,8 +66,9 @@ def demo(
         languages=parse_languages(languages),
     )
     out = work_dir / "transcripts"
+    store = Store(work_dir / "qa.sqlite")
     results, problems, summary = run_transcription(
-        [manifest], options, Store(work_dir / "qa.sqlite"), out, force, show_progress=not as_json
+        [manifest], options, store, out, force, show_progress=not as_json
     )
     rows = []
     for result in results:
@@ -68,16 +83,91 @@ def demo(
                 script.reference_text("customer") if script else None,
             )
         )
+    score_rows: list[dict[str, object]] = []
+    score_results: list[ScoreResult] = []
+    if score_calls:
+        checklists = load_checklist_paths([checklists_dir])
+        judge = Judge(make_backend("transformers", model=judge_model, device=device))
+        called = {r.call_id for r in results if r.output}
+        score_results = run_scoring(
+            store, checklists, judge, work_dir / "scorecards", force, sorted(called), not as_json
+        )
+        score_rows = [_score_row(r, scripts, checklists) for r in score_results if r.output]
     if as_json:
         report = transcription_report(results, problems, summary)
         report["calls"] = rows
+        report["scores"] = score_rows
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         _print_table(rows)
         print_transcription_summary(problems, results, summary)
-        typer.echo(f"Transcripts: {out}/   Store: {work_dir / 'qa.sqlite'}")
-    if problems or summary.failed:
+        if score_calls:
+            _print_scores(score_rows)
+            print_scoring_summary(score_results)
+        typer.echo(
+            f"Transcripts: {out}/   Scorecards: {work_dir / 'scorecards'}/   Store: {work_dir / 'qa.sqlite'}"
+        )
+    if problems or summary.failed or any(r.status in ("failed", "skipped") for r in score_results):
         raise typer.Exit(code=1)
+
+
+def _score_row(
+    result: ScoreResult, scripts: dict[str, DialogueScript], checklists: list[Checklist]
+) -> dict[str, object]:
+    card = Scorecard.model_validate_json(Path(str(result.output)).read_text(encoding="utf-8"))
+    checklist = next(c for c in checklists if c.id == card.checklist_id)
+    truth = expected_scorecard(scripts[card.call_id], checklist)
+    agreed, answered = item_agreement(card, truth)
+    confidences = [v.confidence for v in card.verdicts if v.confidence is not None]
+    return {
+        "call_id": card.call_id,
+        "checklist": card.checklist_id,
+        "ai_total": card.total,
+        "expected_total": truth.total,
+        "ai_fatal": card.failed_critical,
+        "expected_fatal": truth.failed_critical,
+        "items_agreeing": agreed,
+        "items_answered": answered,
+        "mean_confidence": round(sum(confidences) / len(confidences), 3) if confidences else None,
+        "unmatched_evidence": sum("evidence_not_found" in v.flags for v in card.verdicts),
+        "needs_human": sum(v.needs_human for v in card.verdicts),
+    }
+
+
+def _print_scores(rows: list[dict[str, object]]) -> None:
+    table = Table(title="Demo calls: AI judge against the scripts' intended answers")
+    for name in (
+        "call",
+        "AI total",
+        "intended",
+        "AI fatal",
+        "intended fatal",
+        "items agree",
+        "mean conf.",
+        "bad quotes",
+    ):
+        table.add_column(name, justify="left" if name == "call" else "right")
+    agreed = answered = 0
+    for row in rows:
+        agreed += int(str(row["items_agreeing"]))
+        answered += int(str(row["items_answered"]))
+        table.add_row(
+            str(row["call_id"]),
+            _number(row["ai_total"]),
+            _number(row["expected_total"]),
+            ", ".join(row["ai_fatal"]) or "-",  # type: ignore[arg-type]
+            ", ".join(row["expected_fatal"]) or "-",  # type: ignore[arg-type]
+            f"{row['items_agreeing']}/{row['items_answered']}",
+            _number(row["mean_confidence"], ".2f"),
+            str(row["unmatched_evidence"]),
+        )
+    stdout.print(table)
+    if answered:
+        typer.echo(f"Item agreement with the scripts: {agreed}/{answered} ({agreed / answered:.0%})")
+
+
+def _number(value: object, spec: str = ".0f") -> str:
+    return format(value, spec) if isinstance(value, float | int) else "-"
 
 
 def _demo_row(transcript: Transcript, agent_ref: str | None, customer_ref: str | None) -> dict[str, object]:
