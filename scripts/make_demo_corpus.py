@@ -102,6 +102,9 @@ def main() -> int:
                     "team": script.team,
                     "queue": script.queue,
                     "date": script.date,
+                    # Known per call, as queue routing knows it in a real centre; auto-detection on
+                    # espeak-ng's Russian is unreliable with the small base model.
+                    "language": script.language,
                 }
             )
     with (SEEDS / "manifest.csv").open("w", newline="", encoding="utf-8") as handle:

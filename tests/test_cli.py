@@ -169,3 +169,16 @@ def test_folder_with_only_bad_audio_exits_nonzero(tmp_path: Path) -> None:
         *TINY,
     )
     assert code == 1 and "zero length" in output
+
+
+def test_manifest_language_is_part_of_the_cache_key(tmp_path: Path, seeds: Path) -> None:
+    shutil.copy(seeds / "audio" / "en08_prompt_injection.ogg", tmp_path / "a.ogg")
+    manifest = tmp_path / "manifest.csv"
+    args = ["--out", str(tmp_path / "out"), "--store", str(tmp_path / "s.sqlite"), "--json"]
+    args += ["--whisper-model", "bundled:tiny.en", "--device", "cpu"]
+    manifest.write_text("call_id,path\nc1,a.ogg\n")
+    first = json.loads(run_cli("transcribe", str(manifest), *args)[1])
+    manifest.write_text("call_id,path,language\nc1,a.ogg,en\n")
+    second = json.loads(run_cli("transcribe", str(manifest), *args)[1])
+    assert [first["results"][0]["status"], second["results"][0]["status"]] == ["transcribed", "transcribed"]
+    assert json.loads((tmp_path / "out" / "c1.json").read_text())["options"]["language"] == "en"

@@ -20,6 +20,7 @@ def test_corpus_has_the_promised_calls(seeds: Path) -> None:
         assert info.sample_rate == script.sample_rate, call_id
         assert 30 <= info.duration <= 90, (call_id, info.duration)
         assert rows[call_id]["agent"] == script.agent
+        assert rows[call_id]["language"] == script.language
 
 
 def test_scripts_encode_passes_and_fails_for_the_same_items(seeds: Path) -> None:

@@ -134,3 +134,28 @@ def test_score_command_stores_and_reuses_scorecards(tmp_path: Path, seeds: Path)
     assert [r["status"] for r in second] == ["cached"]
     card = Scorecard.model_validate_json((out / "en08_prompt_injection.json").read_text())
     assert card.checklist_version == "1.0" and len(card.verdicts) == 3
+
+
+def test_mono_call_gets_agent_and_customer_labels_before_scoring(
+    smollm2: TransformersBackend, tiny_transcriber: Transcriber, seeds: Path, tmp_path: Path
+) -> None:
+    from conftest import write_wav
+
+    from qa_pipeline.audio import decode_call
+
+    stereo = decode_call(seeds / "audio" / "en08_prompt_injection.ogg", 2)
+    mono_path = write_wav(tmp_path / "mono.wav", (stereo.channels[0] + stereo.channels[1]) / 2, 16000)
+    mono = tiny_transcriber.transcribe(probe_call(CallSource("mono_call", mono_path)))
+    assert mono.channel_layout == "mono" and {s.speaker for s in mono.segments} == {"unknown"}
+    judge = Judge(smollm2)
+    labelled = judge.label_speakers(mono)
+    assert [s.text for s in labelled.segments] == [s.text for s in mono.segments]
+    assert {s.speaker for s in labelled.segments} <= {"agent", "customer"}
+    card, _ = judge.score(small_checklist(), mono)
+    assert card.judge["speakers"].startswith("labelled by the judge")
+
+
+def test_stereo_calls_keep_their_channel_speakers(
+    smollm2: TransformersBackend, transcript: Transcript
+) -> None:
+    assert Judge(smollm2).label_speakers(transcript) is transcript

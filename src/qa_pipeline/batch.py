@@ -83,7 +83,7 @@ def _transcribe_one(
     try:
         call = probe_call(source)
         key = transcript_cache_key(
-            call.audio.sha256, transcriber.model_ref.identity, transcriber.output_options
+            call.audio.sha256, transcriber.model_ref.identity, transcriber.options_for(call)
         )
         transcript = None if force else store.cached_transcript(key)
         status: Literal["transcribed", "cached"] = "cached"

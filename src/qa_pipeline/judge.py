@@ -9,7 +9,7 @@ item's confidence, which comes from the answer tokens' probabilities.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -17,7 +17,7 @@ from qa_pipeline.checklist import Checklist, Item
 from qa_pipeline.evidence import locate_quote
 from qa_pipeline.judge_backends import JudgeBackend, JudgeError
 from qa_pipeline.judge_confidence import Generation, answer_confidence, answer_positions
-from qa_pipeline.judge_prompt import DEFAULT_PROMPT, MAX_QUOTES, build_prompt
+from qa_pipeline.judge_prompt import DEFAULT_PROMPT, MAX_QUOTES, build_prompt, build_roles_prompt
 from qa_pipeline.models import ItemVerdict, Scorecard, Transcript
 from qa_pipeline.scoring import score_call
 
@@ -35,6 +35,7 @@ class ItemReply(BaseModel):
 
 
 _REPLY = TypeAdapter(dict[str, ItemReply])
+_ROLES = TypeAdapter(dict[Literal["roles"], list[Literal["agent", "customer"]]])
 
 
 class InvalidReply(ValueError):
@@ -67,10 +68,40 @@ class Judge:
         self.retries = retries
         self.prompt = prompt
 
+    def label_speakers(self, transcript: Transcript) -> Transcript:
+        """Mono calls have one 'unknown' speaker; ask the model which lines are the agent's.
+
+        Labels are per segment, so a segment holding both voices keeps one label. When no valid labelling
+        comes back, the call stays unlabelled and speaker-scoped items are judged on everything said.
+        """
+        if transcript.channel_layout != "mono" or not transcript.segments:
+            return transcript
+        prompt = build_roles_prompt(transcript, self.prompt)
+        for attempt in range(1 + self.retries):
+            try:
+                generation = self.backend.generate(prompt, attempt=attempt)
+                roles = _ROLES.validate_json(generation.text)["roles"]
+            except (JudgeError, ValidationError) as exc:
+                logger.warning(
+                    "%s: speaker labelling attempt %d failed: %s", transcript.call_id, attempt + 1, exc
+                )
+                continue
+            if len(roles) == len(transcript.segments):
+                segments = [
+                    s.model_copy(update={"speaker": role})
+                    for s, role in zip(transcript.segments, roles, strict=True)
+                ]
+                return transcript.model_copy(update={"segments": segments})
+        return transcript
+
     def score(self, checklist: Checklist, transcript: Transcript) -> tuple[Scorecard, dict[str, Any]]:
         """The scorecard and generation statistics (tokens, attempts) for benchmarks."""
-        prompt = build_prompt(checklist, transcript, self.prompt)
+        labelled = self.label_speakers(transcript)
+        prompt = build_prompt(checklist, labelled, self.prompt)
         judge = {"backend": self.backend.name, "model": self.backend.model_id, "prompt": prompt.prompt_hash}
+        if labelled is not transcript:
+            judge["speakers"] = "labelled by the judge (mono call)"
+        transcript = labelled
         stats: dict[str, Any] = {"attempts": 0, "prompt_tokens": 0, "completion_tokens": 0, "errors": []}
         for attempt in range(1 + self.retries):
             stats["attempts"] += 1

@@ -22,8 +22,8 @@ from qa_pipeline.models import Transcript
 PROMPTS = Path(__file__).resolve().parent.parent.parent / "prompts"
 DEFAULT_PROMPT = "judge-v1"
 MAX_QUOTES = 2
-MAX_QUOTE_CHARS = 120
-MAX_RATIONALE_CHARS = 160
+MAX_QUOTE_CHARS = 100
+MAX_RATIONALE_CHARS = 120
 _UNSAFE = str.maketrans({"<": "‹", ">": "›", "\n": " ", "\r": " ", "\t": " "})
 
 
@@ -51,14 +51,17 @@ def neutralise(text: str) -> str:
     return re.sub(r"\s+", " ", text.translate(_UNSAFE)).strip()
 
 
-def build_prompt(checklist: Checklist, transcript: Transcript, name: str = DEFAULT_PROMPT) -> JudgePrompt:
-    env = Environment(
+def _templates(name: str) -> Environment:
+    return Environment(
         loader=FileSystemLoader(prompt_dir(name)),
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
     )
-    lines = [
+
+
+def _lines(transcript: Transcript) -> list[dict[str, object]]:
+    return [
         {
             "start": f"{segment.start:.1f}",
             "speaker": segment.speaker,
@@ -67,6 +70,39 @@ def build_prompt(checklist: Checklist, transcript: Transcript, name: str = DEFAU
         }
         for segment in transcript.segments
     ]
+
+
+def build_roles_prompt(transcript: Transcript, name: str = DEFAULT_PROMPT) -> JudgePrompt:
+    """Ask which lines of a mono call are the agent's: one label per line, nothing else allowed."""
+    env = _templates(name)
+    count = len(transcript.segments)
+    schema = {
+        "type": "object",
+        "properties": {
+            "roles": {
+                "type": "array",
+                "items": {"enum": ["agent", "customer"]},
+                "minItems": count,
+                "maxItems": count,
+            }
+        },
+        "required": ["roles"],
+        "additionalProperties": False,
+    }
+    system = env.get_template("roles_system.j2").render()
+    user = env.get_template("roles_call.j2").render(
+        call_id=neutralise(transcript.call_id), lines=_lines(transcript)
+    )
+    return JudgePrompt(
+        messages=[{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}],
+        schema=schema,
+        prompt_hash=prompt_hash(name),
+    )
+
+
+def build_prompt(checklist: Checklist, transcript: Transcript, name: str = DEFAULT_PROMPT) -> JudgePrompt:
+    env = _templates(name)
+    lines = _lines(transcript)
     speakers: list[str] = sorted({segment.speaker for segment in transcript.segments}) or ["none"]
     system = env.get_template("system.j2").render(max_quotes=MAX_QUOTES)
     user = env.get_template("call.j2").render(

@@ -119,6 +119,13 @@ class Transcriber:
             "hallucination_silence_threshold": self.options.hallucination_silence_threshold,
         }
 
+    def options_for(self, call: Call) -> dict[str, Any]:
+        """Output options as they apply to one call: a manifest's language forces that call's language."""
+        options = self.output_options
+        if call.metadata.language and not options["language"]:
+            options = {**options, "language": call.metadata.language}
+        return options
+
     @cached_property
     def model(self) -> Any:
         """Loaded on first use so that cached calls never pay for loading a model."""
@@ -171,7 +178,7 @@ class Transcriber:
             segments=segments,
             timings=call_timings(segments, decoded.duration),
             model=self.model_ref.identity,
-            options=self.output_options,
+            options=self.options_for(call),
             audio_sha256=call.audio.sha256,
             metadata=call.metadata,
         )

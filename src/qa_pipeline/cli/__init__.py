@@ -6,6 +6,7 @@ Heavy libraries (faster-whisper, CTranslate2) are imported inside the commands, 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import typer
@@ -34,6 +35,10 @@ app.add_typer(checklist_app, name="checklist")
 def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what the pipeline does to stderr."),
 ) -> None:
+    if not verbose:
+        # Model-loading progress bars (GGUF conversion, hub downloads) are noise in a batch job's output.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -140,7 +140,7 @@ def _print_scores(rows: list[dict[str, object]]) -> None:
         "call",
         "AI total",
         "intended",
-        "AI fatal",
+        "AI fatal items",
         "intended fatal",
         "items agree",
         "mean conf.",
@@ -155,8 +155,8 @@ def _print_scores(rows: list[dict[str, object]]) -> None:
             str(row["call_id"]),
             _number(row["ai_total"]),
             _number(row["expected_total"]),
-            ", ".join(row["ai_fatal"]) or "-",  # type: ignore[arg-type]
-            ", ".join(row["expected_fatal"]) or "-",  # type: ignore[arg-type]
+            str(len(row["ai_fatal"])),  # type: ignore[arg-type]
+            str(len(row["expected_fatal"])),  # type: ignore[arg-type]
             f"{row['items_agreeing']}/{row['items_answered']}",
             _number(row["mean_confidence"], ".2f"),
             str(row["unmatched_evidence"]),
