@@ -9,7 +9,8 @@ item's confidence, which comes from the answer tokens' probabilities.
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -17,13 +18,14 @@ from qa_pipeline.checklist import Checklist, Item
 from qa_pipeline.evidence import locate_quote
 from qa_pipeline.judge_backends import JudgeBackend, JudgeError
 from qa_pipeline.judge_confidence import Generation, answer_confidence, answer_positions
-from qa_pipeline.judge_prompt import DEFAULT_PROMPT, MAX_QUOTES, build_prompt, build_roles_prompt
+from qa_pipeline.judge_prompt import DEFAULT_PROMPT, MAX_QUOTES, JudgePrompt, build_prompt, build_roles_prompt
 from qa_pipeline.models import ItemVerdict, Scorecard, Transcript
 from qa_pipeline.scoring import score_call
 
 logger = logging.getLogger(__name__)
 
 UNMATCHED_EVIDENCE_PENALTY = 0.5
+T = TypeVar("T")
 
 
 class ItemReply(BaseModel):
@@ -68,7 +70,7 @@ class Judge:
         self.retries = retries
         self.prompt = prompt
 
-    def label_speakers(self, transcript: Transcript) -> Transcript:
+    def label_speakers(self, transcript: Transcript, stats: dict[str, Any] | None = None) -> Transcript:
         """Mono calls have one 'unknown' speaker; ask the model which lines are the agent's.
 
         Labels are per segment, so a segment holding both voices keeps one label. When no valid labelling
@@ -77,56 +79,73 @@ class Judge:
         if transcript.channel_layout != "mono" or not transcript.segments:
             return transcript
         prompt = build_roles_prompt(transcript, self.prompt)
-        for attempt in range(1 + self.retries):
-            try:
-                generation = self.backend.generate(prompt, attempt=attempt)
-                roles = _ROLES.validate_json(generation.text)["roles"]
-            except (JudgeError, ValidationError) as exc:
-                logger.warning(
-                    "%s: speaker labelling attempt %d failed: %s", transcript.call_id, attempt + 1, exc
-                )
-                continue
-            if len(roles) == len(transcript.segments):
-                segments = [
-                    s.model_copy(update={"speaker": role})
-                    for s, role in zip(transcript.segments, roles, strict=True)
-                ]
-                return transcript.model_copy(update={"segments": segments})
-        return transcript
+        reply = self._first_valid(prompt, _roles_parser(len(transcript.segments)), transcript.call_id, stats)
+        if reply is None:
+            return transcript
+        segments = [
+            s.model_copy(update={"speaker": role})
+            for s, role in zip(transcript.segments, reply[1], strict=True)
+        ]
+        return transcript.model_copy(update={"segments": segments})
 
     def score(self, checklist: Checklist, transcript: Transcript) -> tuple[Scorecard, dict[str, Any]]:
         """The scorecard and generation statistics (tokens, attempts) for benchmarks."""
-        labelled = self.label_speakers(transcript)
+        stats: dict[str, Any] = {"attempts": 0, "prompt_tokens": 0, "completion_tokens": 0, "errors": []}
+        labelled = self.label_speakers(transcript, stats)
         prompt = build_prompt(checklist, labelled, self.prompt)
         judge = {"backend": self.backend.name, "model": self.backend.model_id, "prompt": prompt.prompt_hash}
         if labelled is not transcript:
             judge["speakers"] = "labelled by the judge (mono call)"
-        transcript = labelled
-        stats: dict[str, Any] = {"attempts": 0, "prompt_tokens": 0, "completion_tokens": 0, "errors": []}
+        reply = self._first_valid(
+            prompt, lambda text: parse_reply(text, checklist), transcript.call_id, stats
+        )
+        if reply is None:
+            unscored = [
+                ItemVerdict(item_id=item.id, answer=None, needs_human=True, flags=["judge_failed"])
+                for item in checklist.items
+            ]
+            return score_call(checklist, transcript.call_id, unscored, judge), stats
+        generation, replies = reply
+        positions = answer_positions(generation.text)
+        if len(positions) != len(checklist.items):  # cannot tie tokens to items: confidence unknown
+            positions = []
+        verdicts = [
+            _verdict(item, replies[item.id], generation, positions[i] if positions else None, labelled)
+            for i, item in enumerate(checklist.items)
+        ]
+        return score_call(checklist, transcript.call_id, verdicts, judge), stats
+
+    def _first_valid(
+        self, prompt: JudgePrompt, parse: Callable[[str], T], call_id: str, stats: dict[str, Any] | None
+    ) -> tuple[Generation, T] | None:
+        """Greedy first, then sampled retries; None when no attempt gave a valid reply."""
         for attempt in range(1 + self.retries):
-            stats["attempts"] += 1
+            if stats is not None:
+                stats["attempts"] += 1
             try:
                 generation = self.backend.generate(prompt, attempt=attempt)
-                stats["prompt_tokens"] += generation.prompt_tokens
-                stats["completion_tokens"] += generation.completion_tokens
-                replies = parse_reply(generation.text, checklist)
+                if stats is not None:
+                    stats["prompt_tokens"] += generation.prompt_tokens
+                    stats["completion_tokens"] += generation.completion_tokens
+                return generation, parse(generation.text)
             except (JudgeError, InvalidReply) as exc:
-                logger.warning("%s: judge attempt %d failed: %s", transcript.call_id, attempt + 1, exc)
-                stats["errors"].append(str(exc))
-                continue
-            positions = answer_positions(generation.text)
-            if len(positions) != len(checklist.items):  # cannot tie tokens to items: confidence unknown
-                positions = []
-            verdicts = [
-                _verdict(item, replies[item.id], generation, positions[i] if positions else None, transcript)
-                for i, item in enumerate(checklist.items)
-            ]
-            return score_call(checklist, transcript.call_id, verdicts, judge), stats
-        unscored = [
-            ItemVerdict(item_id=item.id, answer=None, needs_human=True, flags=["judge_failed"])
-            for item in checklist.items
-        ]
-        return score_call(checklist, transcript.call_id, unscored, judge), stats
+                logger.warning("%s: judge attempt %d failed: %s", call_id, attempt + 1, exc)
+                if stats is not None:
+                    stats["errors"].append(str(exc))
+        return None
+
+
+def _roles_parser(count: int) -> Callable[[str], list[Literal["agent", "customer"]]]:
+    def parse(text: str) -> list[Literal["agent", "customer"]]:
+        try:
+            roles = _ROLES.validate_json(text)["roles"]
+        except (ValidationError, KeyError) as exc:
+            raise InvalidReply(f"speaker labels are not valid JSON: {exc}") from exc
+        if len(roles) != count:
+            raise InvalidReply(f"{len(roles)} speaker labels for {count} lines")
+        return roles
+
+    return parse
 
 
 def _verdict(

@@ -62,7 +62,7 @@ class TransformersBackend:
     name = "transformers"
 
     def __init__(
-        self, model: str = "auto", device: str = "auto", max_new_tokens: int = 1500, **_: Any
+        self, model: str = "auto", device: str = "auto", max_new_tokens: int = 4000, **_: Any
     ) -> None:
         self.device = device if device != "auto" else ("cuda" if _torch_cuda() else "cpu")
         self.ref = resolve_llm(model, cuda=self.device == "cuda")
@@ -165,7 +165,7 @@ class OpenAIBackend:
         model: str = "auto",
         base_url: str | None = None,
         api_key_env: str = "OPENAI_API_KEY",
-        max_new_tokens: int = 1500,
+        max_new_tokens: int = 4000,
         timeout: float = 600.0,
         **_: Any,
     ) -> None:

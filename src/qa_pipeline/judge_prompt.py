@@ -22,8 +22,8 @@ from qa_pipeline.models import Transcript
 PROMPTS = Path(__file__).resolve().parent.parent.parent / "prompts"
 DEFAULT_PROMPT = "judge-v1"
 MAX_QUOTES = 2
-MAX_QUOTE_CHARS = 100
-MAX_RATIONALE_CHARS = 120
+MAX_QUOTE_CHARS = 80
+MAX_RATIONALE_CHARS = 100
 _UNSAFE = str.maketrans({"<": "‹", ">": "›", "\n": " ", "\r": " ", "\t": " "})
 
 

@@ -38,6 +38,7 @@ def _root(
     if not verbose:
         # Model-loading progress bars (GGUF conversion, hub downloads) are noise in a batch job's output.
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TQDM_DISABLE", "1")  # GGUF loading uses plain tqdm
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,

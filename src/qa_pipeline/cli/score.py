@@ -41,7 +41,10 @@ def score(
     api_key_env: Annotated[
         str, typer.Option(help="Environment variable holding the server's API key.")
     ] = "OPENAI_API_KEY",
-    max_new_tokens: Annotated[int, typer.Option(help="Longest judge reply in tokens.")] = 1500,
+    max_new_tokens: Annotated[
+        int,
+        typer.Option(help="Cap on a reply in tokens; the schema bounds replies, non-Latin text needs more."),
+    ] = 4000,
     retries: Annotated[
         int, typer.Option(help="Retries for an invalid reply before items need a person.")
     ] = 2,
