@@ -182,3 +182,16 @@ def test_manifest_language_is_part_of_the_cache_key(tmp_path: Path, seeds: Path)
     second = json.loads(run_cli("transcribe", str(manifest), *args)[1])
     assert [first["results"][0]["status"], second["results"][0]["status"]] == ["transcribed", "transcribed"]
     assert json.loads((tmp_path / "out" / "c1.json").read_text())["options"]["language"] == "en"
+
+
+def test_same_recording_under_two_ids_keeps_both_calls(tmp_path: Path, seeds: Path) -> None:
+    from qa_pipeline.store import Store
+
+    shutil.copy(seeds / "audio" / "en08_prompt_injection.ogg", tmp_path / "a.ogg")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("call_id,path\nfirst,a.ogg\nsecond,a.ogg\n")
+    store = tmp_path / "s.sqlite"
+    args = ["--out", str(tmp_path / "out"), "--store", str(store), "--json", *TINY]
+    results = json.loads(run_cli("transcribe", str(manifest), *args)[1])["results"]
+    assert [r["status"] for r in results] == ["transcribed", "cached"]  # the words are reused
+    assert [t.call_id for t in Store(store).transcripts()] == ["first", "second"]

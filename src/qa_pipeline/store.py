@@ -53,8 +53,9 @@ calls_table = Table(
 transcripts_table = Table(
     "transcripts",
     metadata,
+    # One recording may be imported under several call ids (duplicate exports): each keeps its row.
     Column("cache_key", String(64), primary_key=True),
-    Column("call_id", String(128), nullable=False, index=True),
+    Column("call_id", String(128), primary_key=True),
     Column("audio_sha256", String(64), nullable=False),
     Column("model", String, nullable=False),
     Column("options", JSON, nullable=False),
@@ -103,7 +104,9 @@ class Store:
     def cached_transcript(self, cache_key: str) -> Transcript | None:
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(transcripts_table.c.transcript).where(transcripts_table.c.cache_key == cache_key)
+                select(transcripts_table.c.transcript)
+                .where(transcripts_table.c.cache_key == cache_key)
+                .limit(1)
             ).first()
         return Transcript.model_validate(row[0]) if row else None
 
@@ -132,7 +135,7 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 conn.execute(self._upsert(calls_table, call_row, ["call_id"]))
-                conn.execute(self._upsert(transcripts_table, transcript_row, ["cache_key"]))
+                conn.execute(self._upsert(transcripts_table, transcript_row, ["cache_key", "call_id"]))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot save transcript of {call.call_id} to {self.url}: {exc}") from exc
 
