@@ -18,8 +18,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from qa_pipeline.cli.score import load_checklist_paths
-from qa_pipeline.demo_corpus import expected_scorecard, load_scripts
+from qa_pipeline.checklist import load_checklists
+from qa_pipeline.demo_corpus import expected_scorecard, item_agreement, load_scripts
 from qa_pipeline.judge import Judge
 from qa_pipeline.judge_backends import make_backend
 from qa_pipeline.score_batch import select_checklist
@@ -47,7 +47,7 @@ def main() -> int:
     if not transcripts:
         print(f"no demo transcripts in {args.store}; run qa-pipeline demo first", file=sys.stderr)
         return 1
-    checklists = load_checklist_paths([REPO / "checklists"])
+    checklists = load_checklists([REPO / "checklists"])
     backend = make_backend(args.backend, model=args.model, device=args.device, base_url=args.base_url)
     judge = Judge(backend)
 
@@ -65,11 +65,9 @@ def main() -> int:
         seconds += time.perf_counter() - started
         tokens += stats["completion_tokens"]
         truth = expected_scorecard(scripts[transcript.call_id], checklist)
-        expected = {v.item_id: v.answer for v in truth.verdicts}
-        for verdict in card.verdicts:
-            if verdict.answer is not None:
-                answered[verdict.item_id] += 1
-                agree[verdict.item_id] += verdict.answer == expected[verdict.item_id]
+        for item_id, agreed in item_agreement(card, truth).items():
+            answered[item_id] += 1
+            agree[item_id] += agreed
         if card.total is not None and truth.total is not None:
             abs_errors.append(abs(card.total - truth.total))
         fatal_expected += bool(truth.failed_critical)

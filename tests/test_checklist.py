@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parent.parent
 def test_shipped_checklists_are_valid_and_cover_the_demo_items(seeds: Path) -> None:
     from qa_pipeline.demo_corpus import load_scripts
 
-    checklists = {c.language: c for c in load_checklists(REPO / "checklists")}
+    checklists = {c.language: c for c in load_checklists([REPO / "checklists"])}
     assert {"en", "ru"} <= checklists.keys()
     demo_items = set(next(iter(load_scripts(seeds / "scripts").values())).expected)
     for checklist in checklists.values():

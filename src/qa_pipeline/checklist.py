@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from qa_pipeline.errors import ConfigError
 
 ItemId = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="lower_snake_case, unique in the checklist")
-Answer = Literal["yes", "no", "na"]
 
 
 class Window(BaseModel):
@@ -155,8 +154,14 @@ def load_checklist(path: Path) -> Checklist:
         raise ChecklistError(path, problems) from exc
 
 
-def load_checklists(folder: Path) -> list[Checklist]:
-    return [load_checklist(p) for p in sorted(folder.glob("*.y*ml"))]
+def load_checklists(paths: list[Path]) -> list[Checklist]:
+    """Checklist files and folders of them; every file must be valid (scoring refuses any problem)."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.y*ml")) if path.is_dir() else [path])
+    if not files:
+        raise ConfigError(f"no checklist files in {', '.join(map(str, paths))}")
+    return [load_checklist(file) for file in files]
 
 
 def _line_of(node: Any, location: list[Any]) -> int:

@@ -98,8 +98,11 @@ def expected_scorecard(script: DialogueScript, checklist: Checklist) -> Scorecar
     return score_call(checklist, script.call_id, verdicts)
 
 
-def item_agreement(ai: Scorecard, truth: Scorecard) -> tuple[int, int]:
-    """(items where the AI gave the scripted answer, items the AI answered)."""
+def item_agreement(ai: Scorecard, truth: Scorecard) -> dict[str, bool]:
+    """For each item the AI answered: did it give the scripted answer?"""
     expected = {v.item_id: v.answer for v in truth.verdicts}
-    answered = [v for v in ai.verdicts if v.answer is not None and v.item_id in expected]
-    return sum(v.answer == expected[v.item_id] for v in answered), len(answered)
+    return {
+        v.item_id: v.answer == expected[v.item_id]
+        for v in ai.verdicts
+        if v.answer is not None and v.item_id in expected
+    }

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from qa_pipeline.checklist import Checklist
+from qa_pipeline.checklist import Checklist, load_checklists
 from qa_pipeline.cli._output import stdout
-from qa_pipeline.cli.score import load_checklist_paths, print_scoring_summary, run_scoring
+from qa_pipeline.cli.score import print_scoring_summary, run_scoring
 from qa_pipeline.cli.transcribe import (
     parse_languages,
     print_transcription_summary,
@@ -86,7 +86,7 @@ def demo(
     score_rows: list[dict[str, object]] = []
     score_results: list[ScoreResult] = []
     if score_calls:
-        checklists = load_checklist_paths([checklists_dir])
+        checklists = load_checklists([checklists_dir])
         judge = Judge(make_backend("transformers", model=judge_model, device=device))
         called = {r.call_id for r in results if r.output}
         score_results = run_scoring(
@@ -117,7 +117,7 @@ def _score_row(
     card = Scorecard.model_validate_json(Path(str(result.output)).read_text(encoding="utf-8"))
     checklist = next(c for c in checklists if c.id == card.checklist_id)
     truth = expected_scorecard(scripts[card.call_id], checklist)
-    agreed, answered = item_agreement(card, truth)
+    agreement = item_agreement(card, truth)
     confidences = [v.confidence for v in card.verdicts if v.confidence is not None]
     return {
         "call_id": card.call_id,
@@ -126,8 +126,8 @@ def _score_row(
         "expected_total": truth.total,
         "ai_fatal": card.failed_critical,
         "expected_fatal": truth.failed_critical,
-        "items_agreeing": agreed,
-        "items_answered": answered,
+        "items_agreeing": sum(agreement.values()),
+        "items_answered": len(agreement),
         "mean_confidence": round(sum(confidences) / len(confidences), 3) if confidences else None,
         "unmatched_evidence": sum("evidence_not_found" in v.flags for v in card.verdicts),
         "needs_human": sum(v.needs_human for v in card.verdicts),

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from qa_pipeline.checklist import Checklist, load_checklist
+from qa_pipeline.checklist import Checklist, load_checklists
 from qa_pipeline.cli._output import stderr, with_progress
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.judge import Judge
@@ -55,7 +55,7 @@ def score(
     ] = False,
 ) -> None:
     """Score every transcribed call; evidence is checked in the transcript, confidence comes from tokens."""
-    checklists = load_checklist_paths(checklist or [Path("checklists")])
+    checklists = load_checklists(checklist or [Path("checklists")])
     judge = Judge(
         make_backend(
             backend,
@@ -74,16 +74,6 @@ def score(
         print_scoring_summary(results)
     if any(r.status in ("failed", "skipped") for r in results):
         raise typer.Exit(code=1)
-
-
-def load_checklist_paths(paths: list[Path]) -> list[Checklist]:
-    """Every file must be valid: scoring refuses a checklist with any problem."""
-    files: list[Path] = []
-    for path in paths:
-        files.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
-    if not files:
-        raise ConfigError(f"no checklist files in {', '.join(map(str, paths))}")
-    return [load_checklist(file) for file in files]
 
 
 def run_scoring(
