@@ -5,7 +5,7 @@ scores each call afresh (no cache), and compares with what each dialogue script 
 injected call (en08) shows whether speech aimed at the scorer moved the scores.
 
     python benchmarks/score.py                                   # bundled SmolLM2 on CPU
-    python benchmarks/score.py --model Qwen/Qwen2.5-7B-Instruct --device cuda
+    python benchmarks/score.py --model Qwen/Qwen2.5-7B-Instruct --device cuda --batch-size 8
     python benchmarks/score.py --backend openai --base-url http://localhost:8000/v1 --model qwen2.5-7b
 """
 
@@ -39,6 +39,7 @@ def main() -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--base-url")
     parser.add_argument("--limit", type=int, default=0, help="score only the first N calls")
+    parser.add_argument("--batch-size", type=int, default=1, help="calls per judge batch")
     args = parser.parse_args()
 
     transcripts = Store(args.store).transcripts()
@@ -56,36 +57,39 @@ def main() -> int:
     answered: Counter[str] = Counter()
     abs_errors: list[float] = []
     fatal_hits = fatal_expected = fatal_flagged = 0
-    for transcript in transcripts:
-        checklist = select_checklist(checklists, transcript)
-        if checklist is None:
-            continue
+    jobs = [(c, t) for t in transcripts if (c := select_checklist(checklists, t)) is not None]
+    for first in range(0, len(jobs), args.batch_size):
+        chunk = jobs[first : first + args.batch_size]
         started = time.perf_counter()
-        card, stats = judge.score(checklist, transcript)
-        seconds += time.perf_counter() - started
-        tokens += stats["completion_tokens"]
-        truth = expected_scorecard(scripts[transcript.call_id], checklist)
-        for item_id, agreed in item_agreement(card, truth).items():
-            answered[item_id] += 1
-            agree[item_id] += agreed
-        if card.total is not None and truth.total is not None:
-            abs_errors.append(abs(card.total - truth.total))
-        fatal_expected += bool(truth.failed_critical)
-        fatal_flagged += bool(card.failed_critical)
-        fatal_hits += bool(truth.failed_critical) and bool(card.failed_critical)
+        scored = judge.score_many(chunk)
         took = time.perf_counter() - started
-        if transcript.call_id == INJECTED_CALL:
-            yes = sum(v.answer == "yes" for v in card.verdicts)
-            items = len(card.verdicts)
+        seconds += took
+        for (checklist, transcript), (card, stats) in zip(chunk, scored, strict=True):
+            tokens += stats["completion_tokens"]
+            truth = expected_scorecard(scripts[transcript.call_id], checklist)
+            for item_id, agreed in item_agreement(card, truth).items():
+                answered[item_id] += 1
+                agree[item_id] += agreed
+            if card.total is not None and truth.total is not None:
+                abs_errors.append(abs(card.total - truth.total))
+            fatal_expected += bool(truth.failed_critical)
+            fatal_flagged += bool(card.failed_critical)
+            fatal_hits += bool(truth.failed_critical) and bool(card.failed_critical)
+            if transcript.call_id == INJECTED_CALL:
+                yes = sum(v.answer == "yes" for v in card.verdicts)
+                print(
+                    f"injected call     AI total {card.total}, intended {truth.total}; "
+                    f"{yes}/{len(card.verdicts)} items 'yes'"
+                )
             print(
-                f"injected call     AI total {card.total}, intended {truth.total}; {yes}/{items} items 'yes'"
+                f"{transcript.call_id:28s} AI {card.total!s:>6}  intended {truth.total!s:>6}  "
+                f"{took / len(chunk):5.1f} s"
             )
-        print(f"{transcript.call_id:28s} AI {card.total!s:>6}  intended {truth.total!s:>6}  {took:5.1f} s")
 
     calls = len(transcripts)
     correct = sum(agree.values())
     total_answered = sum(answered.values())
-    print(f"judge             {backend.model_id} ({args.backend})")
+    print(f"judge             {backend.model_id} ({args.backend}), batch size {args.batch_size}")
     print(f"calls             {calls}, {seconds:.0f} s, {calls / seconds * 3600:.0f} calls/hour")
     print(f"generation        {tokens / seconds:.1f} tokens/s ({tokens / calls:.0f} tokens per call)")
     print(f"item accuracy     {correct}/{total_answered} = {correct / max(total_answered, 1):.1%}")

@@ -70,6 +70,24 @@ def test_local_model_gives_a_valid_scorecard(smollm2: TransformersBackend, trans
         assert card.total == 0.0 and card.failed_critical == ["no_rudeness"]
 
 
+def test_a_batch_scores_calls_against_different_checklists(
+    smollm2: TransformersBackend, transcript: Transcript
+) -> None:
+    # Two rows of one padded batch, each constrained by its own schema (3 items vs 2 items).
+    three = small_checklist()
+    two = three.model_copy(deep=True)
+    two.sections[-1].items = [i for i in two.sections[-1].items if i.id != "no_rudeness"]
+    two.sections = [s for s in two.sections if s.items]
+    assert len(two.items) == 2
+    shorter = transcript.model_copy(update={"segments": transcript.segments[: len(transcript.segments) // 2]})
+    results = Judge(smollm2).score_many([(three, transcript), (two, shorter)])
+    assert_valid_scorecard(results[0][0], three)
+    assert_valid_scorecard(results[1][0], two)
+    # The batch's first attempts were valid for both rows; the padded row got its own prompt length.
+    assert [stats["attempts"] for _, stats in results] == [1, 1]
+    assert results[1][1]["prompt_tokens"] < results[0][1]["prompt_tokens"]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

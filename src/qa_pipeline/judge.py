@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -90,21 +91,52 @@ class Judge:
 
     def score(self, checklist: Checklist, transcript: Transcript) -> tuple[Scorecard, dict[str, Any]]:
         """The scorecard and generation statistics (tokens, attempts) for benchmarks."""
-        stats: dict[str, Any] = {"attempts": 0, "prompt_tokens": 0, "completion_tokens": 0, "errors": []}
-        labelled = self.label_speakers(transcript, stats)
-        prompt = build_prompt(checklist, labelled, self.prompt)
-        judge = {"backend": self.backend.name, "model": self.backend.model_id, "prompt": prompt.prompt_hash}
+        return self.score_many([(checklist, transcript)])[0]
+
+    def score_many(self, calls: list[tuple[Checklist, Transcript]]) -> list[tuple[Scorecard, dict[str, Any]]]:
+        """First attempts for all calls go to the backend together (a padded batch, or concurrent requests);
+        a call whose reply is invalid is retried on its own."""
+        jobs = []
+        for checklist, transcript in calls:
+            stats: dict[str, Any] = {"attempts": 0, "prompt_tokens": 0, "completion_tokens": 0, "errors": []}
+            labelled = self.label_speakers(transcript, stats)
+            jobs.append(
+                _Job(checklist, transcript, labelled, build_prompt(checklist, labelled, self.prompt), stats)
+            )
+        first = self.backend.generate_many([job.prompt for job in jobs], attempt=0)
+        results = []
+        for job, generation in zip(jobs, first, strict=True):
+            job.stats["attempts"] += 1
+            parse = _reply_parser(job.checklist)
+            reply: tuple[Generation, dict[str, ItemReply]] | None = None
+            try:
+                if isinstance(generation, JudgeError):
+                    raise generation
+                job.stats["prompt_tokens"] += generation.prompt_tokens
+                job.stats["completion_tokens"] += generation.completion_tokens
+                reply = generation, parse(generation.text)
+            except (JudgeError, InvalidReply) as exc:
+                logger.warning("%s: judge attempt 1 failed: %s", job.transcript.call_id, exc)
+                job.stats["errors"].append(str(exc))
+                reply = self._first_valid(job.prompt, parse, job.transcript.call_id, job.stats, start=1)
+            results.append((self._scorecard(job, reply), job.stats))
+        return results
+
+    def _scorecard(self, job: _Job, reply: tuple[Generation, dict[str, ItemReply]] | None) -> Scorecard:
+        checklist, transcript, labelled = job.checklist, job.transcript, job.labelled
+        judge = {
+            "backend": self.backend.name,
+            "model": self.backend.model_id,
+            "prompt": job.prompt.prompt_hash,
+        }
         if labelled is not transcript:
             judge["speakers"] = "labelled by the judge (mono call)"
-        reply = self._first_valid(
-            prompt, lambda text: parse_reply(text, checklist), transcript.call_id, stats
-        )
         if reply is None:
             unscored = [
                 ItemVerdict(item_id=item.id, answer=None, needs_human=True, flags=["judge_failed"])
                 for item in checklist.items
             ]
-            return score_call(checklist, transcript.call_id, unscored, judge), stats
+            return score_call(checklist, transcript.call_id, unscored, judge)
         generation, replies = reply
         positions = answer_positions(generation.text)
         if len(positions) != len(checklist.items):  # cannot tie tokens to items: confidence unknown
@@ -113,13 +145,18 @@ class Judge:
             _verdict(item, replies[item.id], generation, positions[i] if positions else None, labelled)
             for i, item in enumerate(checklist.items)
         ]
-        return score_call(checklist, transcript.call_id, verdicts, judge), stats
+        return score_call(checklist, transcript.call_id, verdicts, judge)
 
     def _first_valid(
-        self, prompt: JudgePrompt, parse: Callable[[str], T], call_id: str, stats: dict[str, Any] | None
+        self,
+        prompt: JudgePrompt,
+        parse: Callable[[str], T],
+        call_id: str,
+        stats: dict[str, Any] | None,
+        start: int = 0,
     ) -> tuple[Generation, T] | None:
         """Greedy first, then sampled retries; None when no attempt gave a valid reply."""
-        for attempt in range(1 + self.retries):
+        for attempt in range(start, 1 + self.retries):
             if stats is not None:
                 stats["attempts"] += 1
             try:
@@ -133,6 +170,19 @@ class Judge:
                 if stats is not None:
                     stats["errors"].append(str(exc))
         return None
+
+
+@dataclass
+class _Job:
+    checklist: Checklist
+    transcript: Transcript
+    labelled: Transcript
+    prompt: JudgePrompt
+    stats: dict[str, Any]
+
+
+def _reply_parser(checklist: Checklist) -> Callable[[str], dict[str, ItemReply]]:
+    return lambda text: parse_reply(text, checklist)
 
 
 def _roles_parser(count: int) -> Callable[[str], list[Literal["agent", "customer"]]]:

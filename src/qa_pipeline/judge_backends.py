@@ -36,6 +36,10 @@ class JudgeBackend(Protocol):
 
     def generate(self, prompt: JudgePrompt, *, attempt: int) -> Generation: ...
 
+    def generate_many(self, prompts: list[JudgePrompt], *, attempt: int) -> list[Generation | JudgeError]:
+        """Several calls at once (one padded batch, or concurrent requests); a failure stays with its call."""
+        ...
+
 
 BackendFactory = Callable[..., JudgeBackend]
 BACKENDS: dict[str, BackendFactory] = {}
@@ -107,51 +111,101 @@ class TransformersBackend:
         return self._grammars[key]
 
     def generate(self, prompt: JudgePrompt, *, attempt: int) -> Generation:
+        result = self.generate_many([prompt], attempt=attempt)[0]
+        if isinstance(result, JudgeError):
+            raise result
+        return result
+
+    def generate_many(self, prompts: list[JudgePrompt], *, attempt: int) -> list[Generation | JudgeError]:
+        """One left-padded batch, each row constrained by its own checklist's grammar."""
         import torch
         import xgrammar as xgr
 
         tokenizer, model = self._loaded
+        tokenizer.padding_side = "left"
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
         inputs = tokenizer.apply_chat_template(
-            prompt.messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+            [prompt.messages for prompt in prompts],
+            add_generation_prompt=True,
+            return_tensors="pt",
+            return_dict=True,
+            padding=True,
         ).to(self.device)
         sampling: dict[str, Any] = (
             {"do_sample": False} if attempt == 0 else {"do_sample": True, "temperature": RETRY_TEMPERATURE}
         )
+        recorder = _TopLogprobs(TOP_ALTERNATIVES)
+        grammars = [self._grammar(prompt.schema) for prompt in prompts]
         with torch.inference_mode():
-            output = model.generate(
+            sequences = model.generate(
                 **inputs,
                 max_new_tokens=self.max_new_tokens,
-                logits_processor=[xgr.contrib.hf.LogitsProcessor(self._grammar(prompt.schema))],
-                output_logits=True,
-                return_dict_in_generate=True,
-                pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                logits_processor=[recorder, xgr.contrib.hf.LogitsProcessor(grammars)],
+                pad_token_id=pad_id,
                 **sampling,
             )
         prompt_length = inputs["input_ids"].shape[1]
-        generated = output.sequences[0, prompt_length:].tolist()
-        if generated and generated[-1] == tokenizer.eos_token_id:
-            generated = generated[:-1]
+        results: list[Generation | JudgeError] = []
+        for row in range(len(prompts)):
+            generated = sequences[row, prompt_length:].tolist()
+            ended = False
+            while generated and generated[-1] in (pad_id, tokenizer.eos_token_id):
+                generated.pop()
+                ended = True
+            if not ended and len(generated) >= self.max_new_tokens:
+                results.append(JudgeError(f"judge reply cut off at {self.max_new_tokens} tokens"))
+                continue
+            results.append(self._generation(tokenizer, generated, recorder, row, inputs, prompt_length))
+        return results
+
+    @staticmethod
+    def _generation(
+        tokenizer: Any,
+        generated: list[int],
+        recorder: _TopLogprobs,
+        row: int,
+        inputs: Any,
+        prompt_length: int,
+    ) -> Generation:
         text = tokenizer.decode(generated, skip_special_tokens=True)
         offsets = [
             len(tokenizer.decode(generated[:i], skip_special_tokens=True)) for i in range(len(generated))
         ]
-        raw_logits = output.logits
 
         def alternatives(index: int) -> Alternatives:
-            logprobs = torch.log_softmax(raw_logits[index][0].float(), dim=-1)
-            top = torch.topk(logprobs, TOP_ALTERNATIVES)
+            values, ids = recorder.steps[index]
             return {
-                tokenizer.decode([token_id]): float(value)
-                for value, token_id in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+                tokenizer.decode([token_id]): value
+                for value, token_id in zip(values[row], ids[row], strict=True)
             }
 
         return Generation(
             text=text,
             token_offsets=offsets,
             alternatives=alternatives,
-            prompt_tokens=prompt_length,
+            prompt_tokens=int(inputs["attention_mask"][row].sum())
+            if "attention_mask" in inputs
+            else prompt_length,
             completion_tokens=len(generated),
         )
+
+
+class _TopLogprobs:
+    """Keeps the top-k log-probabilities of every step before the grammar mask: what confidence needs,
+    without holding steps x batch x vocabulary floats in memory."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.steps: list[tuple[list[list[float]], list[list[int]]]] = []
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        top = torch.topk(torch.log_softmax(scores.float(), dim=-1), self.k, dim=-1)
+        self.steps.append((top.values.tolist(), top.indices.tolist()))
+        return scores
 
 
 @register_backend("openai")
@@ -167,6 +221,7 @@ class OpenAIBackend:
         api_key_env: str = "OPENAI_API_KEY",
         max_new_tokens: int = 4000,
         timeout: float = 600.0,
+        concurrency: int = 8,
         **_: Any,
     ) -> None:
         if not base_url:
@@ -185,6 +240,20 @@ class OpenAIBackend:
         self.model_id = f"openai:{model}"
         self.model = model
         self.max_new_tokens = max_new_tokens
+        self.concurrency = max(1, concurrency)
+
+    def generate_many(self, prompts: list[JudgePrompt], *, attempt: int) -> list[Generation | JudgeError]:
+        """Concurrent requests: servers such as vLLM batch them on the GPU."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(prompt: JudgePrompt) -> Generation | JudgeError:
+            try:
+                return self.generate(prompt, attempt=attempt)
+            except JudgeError as exc:
+                return exc
+
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(prompts))) as pool:
+            return list(pool.map(one, prompts))
 
     def generate(self, prompt: JudgePrompt, *, attempt: int) -> Generation:
         import openai

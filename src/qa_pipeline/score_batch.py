@@ -20,7 +20,7 @@ from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.judge import Judge
 from qa_pipeline.judge_prompt import output_schema, prompt_hash
-from qa_pipeline.models import Transcript
+from qa_pipeline.models import Scorecard, Transcript
 from qa_pipeline.store import Store
 
 
@@ -72,8 +72,12 @@ def score_batch(
     out_dir: Path,
     *,
     force: bool = False,
+    batch_size: int = 1,
 ) -> Iterator[ScoreResult]:
+    """Results in input order; uncached calls go to the judge `batch_size` at a time, and each batch is
+    stored as soon as it is done, so a killed run loses at most one batch."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    pending: list[tuple[Transcript, Checklist, str]] = []
     for transcript in transcripts:
         checklist = select_checklist(checklists, transcript)
         if checklist is None:
@@ -84,34 +88,57 @@ def score_batch(
                 f"queue {transcript.metadata.queue})",
             )
             continue
-        started = time.perf_counter()
         key = scorecard_cache_key(transcript, checklist, judge)
         card = None if force else store.cached_scorecard(key)
-        status: Literal["scored", "cached"] = "cached"
-        tokens = 0
-        if card is None:
-            try:
-                card, stats = judge.score(checklist, transcript)
-            except QAPipelineError as exc:
-                yield ScoreResult(
-                    call_id=transcript.call_id, status="failed", checklist=checklist.id, reason=str(exc)
-                )
-                continue
-            tokens = int(stats["completion_tokens"])
-            store.save_scorecard(key, card)
-            status = "scored"
-        output = out_dir / f"{transcript.call_id}.json"
-        write_json_atomic(output, card)
-        yield ScoreResult(
-            call_id=transcript.call_id,
-            status=status,
-            checklist=f"{checklist.id} v{checklist.version}",
-            total=card.total,
-            complete=card.complete,
-            failed_critical=card.failed_critical,
-            flagged_critical=card.flagged_critical,
-            needs_human=sum(v.needs_human for v in card.verdicts),
-            seconds=round(time.perf_counter() - started, 2),
-            completion_tokens=tokens,
-            output=str(output),
-        )
+        if card is not None:
+            yield _finished(card, checklist, out_dir, "cached", 0.0, 0)
+            continue
+        pending.append((transcript, checklist, key))
+        if len(pending) >= batch_size:
+            yield from _score_pending(pending, judge, store, out_dir)
+            pending = []
+    if pending:
+        yield from _score_pending(pending, judge, store, out_dir)
+
+
+def _score_pending(
+    pending: list[tuple[Transcript, Checklist, str]], judge: Judge, store: Store, out_dir: Path
+) -> Iterator[ScoreResult]:
+    started = time.perf_counter()
+    try:
+        scored = judge.score_many([(checklist, transcript) for transcript, checklist, _ in pending])
+    except QAPipelineError as exc:
+        for transcript, checklist, _ in pending:
+            yield ScoreResult(
+                call_id=transcript.call_id, status="failed", checklist=checklist.id, reason=str(exc)
+            )
+        return
+    seconds = (time.perf_counter() - started) / len(pending)
+    for (_, checklist, key), (card, stats) in zip(pending, scored, strict=True):
+        store.save_scorecard(key, card)
+        yield _finished(card, checklist, out_dir, "scored", seconds, int(stats["completion_tokens"]))
+
+
+def _finished(
+    card: Scorecard,
+    checklist: Checklist,
+    out_dir: Path,
+    status: Literal["scored", "cached"],
+    seconds: float,
+    tokens: int,
+) -> ScoreResult:
+    output = out_dir / f"{card.call_id}.json"
+    write_json_atomic(output, card)
+    return ScoreResult(
+        call_id=card.call_id,
+        status=status,
+        checklist=f"{checklist.id} v{checklist.version}",
+        total=card.total,
+        complete=card.complete,
+        failed_critical=card.failed_critical,
+        flagged_critical=card.flagged_critical,
+        needs_human=sum(v.needs_human for v in card.verdicts),
+        seconds=round(seconds, 2),
+        completion_tokens=tokens,
+        output=str(output),
+    )

@@ -48,6 +48,13 @@ def score(
     retries: Annotated[
         int, typer.Option(help="Retries for an invalid reply before items need a person.")
     ] = 2,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            help="Calls per judge batch (transformers: one padded batch; openai: concurrent requests); "
+            "0 = auto: 8 on CUDA or a server, 1 on CPU."
+        ),
+    ] = 0,
     call: Annotated[list[str] | None, typer.Option(help="Only these call ids (repeatable).")] = None,
     force: Annotated[bool, typer.Option(help="Score again even when a cached scorecard exists.")] = False,
     as_json: Annotated[
@@ -67,7 +74,9 @@ def score(
         ),
         retries=retries,
     )
-    results = run_scoring(Store(store), checklists, judge, out, force, call, show_progress=not as_json)
+    results = run_scoring(
+        Store(store), checklists, judge, out, force, call, show_progress=not as_json, batch_size=batch_size
+    )
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in results], indent=2, ensure_ascii=False))
     else:
@@ -84,17 +93,32 @@ def run_scoring(
     force: bool,
     calls: list[str] | None,
     show_progress: bool,
+    batch_size: int = 0,
 ) -> list[ScoreResult]:
     transcripts = [t for t in store.transcripts() if not calls or t.call_id in calls]
     if not transcripts:
         raise ConfigError(f"no transcripts in {store.url}: run qa-pipeline transcribe first")
     results = []
-    batch = score_batch(transcripts, checklists, judge, store, out, force=force)
+    batch = score_batch(
+        transcripts,
+        checklists,
+        judge,
+        store,
+        out,
+        force=force,
+        batch_size=batch_size or auto_batch_size(judge),
+    )
     for result in with_progress(batch, len(transcripts), "scoring", show_progress):
         if result.status in ("failed", "skipped"):
             stderr.print(f"[red]{result.status}[/red] {result.call_id}: {result.reason}", highlight=False)
         results.append(result)
     return results
+
+
+def auto_batch_size(judge: Judge) -> int:
+    """Batching pays where a GPU or a server does the work; on CPU one call at a time (see the benchmark)."""
+    device = getattr(judge.backend, "device", None)
+    return 1 if device == "cpu" else 8
 
 
 def print_scoring_summary(results: list[ScoreResult]) -> None:
