@@ -145,3 +145,37 @@ class Scorecard(BaseModel):
     failed_critical: list[str] = Field(default_factory=list, description="fatal items answered 'no'")
     flagged_critical: list[str] = Field(default_factory=list, description="flag items answered 'no'")
     judge: dict[str, str] = Field(default_factory=dict, description="backend, model, prompt hash")
+
+
+class HumanReview(BaseModel):
+    """One controller's answer to one checklist item of one call, from a review sheet."""
+
+    call_id: str = Field(min_length=1)
+    checklist_id: str = Field(min_length=1)
+    item_id: str = Field(min_length=1)
+    reviewer: str = Field(min_length=1)
+    answer: Literal["yes", "no", "na"] | int
+    comment: str = ""
+    source: str = Field(default="", description="the sheet it came from, for tracing a number back")
+
+
+class Override(BaseModel):
+    """A supervisor's correction of an AI verdict; the AI's answer is kept beside it."""
+
+    call_id: str = Field(min_length=1)
+    checklist_id: str = Field(min_length=1)
+    item_id: str = Field(min_length=1)
+    supervisor: str = Field(min_length=1)
+    ai_answer: Literal["yes", "no", "na"] | int | None
+    answer: Literal["yes", "no", "na"] | int
+    comment: str = Field(min_length=3, description="why: an override without a reason is refused")
+
+
+class SamplePick(BaseModel):
+    """A call chosen for human review, and why: the random baseline or a named risk."""
+
+    call_id: str
+    checklist_id: str
+    kind: Literal["random", "risk"]
+    reasons: list[str]
+    reviewers: list[str] = Field(default_factory=list)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import (
     JSON,
     Column,
@@ -31,7 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from qa_pipeline.errors import StoreError
-from qa_pipeline.models import Call, Scorecard, Transcript
+from qa_pipeline.models import Call, CallMetadata, HumanReview, Override, SamplePick, Scorecard, Transcript
 
 DEFAULT_STORE = Path("qa-work") / "qa.sqlite"
 
@@ -74,6 +75,52 @@ scorecards_table = Table(
     Column("scorecard", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+
+human_reviews_table = Table(
+    "human_reviews",
+    metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("checklist_id", String(64), primary_key=True),
+    Column("item_id", String(64), primary_key=True),
+    Column("reviewer", String(128), primary_key=True),
+    Column("answer", JSON, nullable=False),
+    Column("comment", String, nullable=False),
+    Column("source", String, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+overrides_table = Table(
+    "overrides",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(128), nullable=False, index=True),
+    Column("checklist_id", String(64), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("supervisor", String(128), nullable=False),
+    Column("ai_answer", JSON, nullable=True),
+    Column("answer", JSON, nullable=False),
+    Column("comment", String, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sample_picks_table = Table(
+    "sample_picks",
+    metadata,
+    Column("sample_id", String(128), primary_key=True),
+    Column("call_id", String(128), primary_key=True),
+    Column("checklist_id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("reviewers", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class ReviewImport(BaseModel):
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
 
 
 def transcript_cache_key(audio_sha256: str, model: str, options: dict[str, Any]) -> str:
@@ -172,6 +219,126 @@ class Store:
                 conn.execute(self._upsert(scorecards_table, row, ["cache_key"]))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot save scorecard of {scorecard.call_id} to {self.url}: {exc}") from exc
+
+    def scorecards(self) -> list[Scorecard]:
+        """The newest scorecard of every call for every checklist it was scored against."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    scorecards_table.c.call_id, scorecards_table.c.checklist_id, scorecards_table.c.scorecard
+                ).order_by(scorecards_table.c.created_at)
+            ).all()
+        newest = {(call_id, checklist_id): payload for call_id, checklist_id, payload in rows}
+        return [Scorecard.model_validate(newest[key]) for key in sorted(newest)]
+
+    def call_records(self) -> dict[str, dict[str, Any]]:
+        """Audio path, duration and metadata of every call, for sampling and review sheets."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    calls_table.c.call_id,
+                    calls_table.c.audio_path,
+                    calls_table.c.duration,
+                    calls_table.c.metadata,
+                )
+            ).all()
+        return {
+            call_id: {"audio_path": path, "duration": duration, "metadata": CallMetadata(**meta)}
+            for call_id, path, duration, meta in rows
+        }
+
+    def save_reviews(self, reviews: list[HumanReview]) -> ReviewImport:
+        """Upsert reviews in one transaction; importing the same sheet twice changes nothing."""
+        counts = ReviewImport()
+        table = human_reviews_table
+        try:
+            with self.engine.begin() as conn:
+                for review in reviews:
+                    existing = conn.execute(
+                        select(table.c.answer, table.c.comment).where(
+                            table.c.call_id == review.call_id,
+                            table.c.checklist_id == review.checklist_id,
+                            table.c.item_id == review.item_id,
+                            table.c.reviewer == review.reviewer,
+                        )
+                    ).first()
+                    if existing is not None and tuple(existing) == (review.answer, review.comment):
+                        counts.unchanged += 1
+                        continue
+                    row = {**review.model_dump(), "updated_at": datetime.now(UTC)}
+                    keys = ["call_id", "checklist_id", "item_id", "reviewer"]
+                    conn.execute(self._upsert(table, row, keys))
+                    if existing is None:
+                        counts.inserted += 1
+                    else:
+                        counts.updated += 1
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot save reviews to {self.url}: {exc}") from exc
+        return counts
+
+    def human_reviews(self) -> list[HumanReview]:
+        table = human_reviews_table
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    table.c.call_id,
+                    table.c.checklist_id,
+                    table.c.item_id,
+                    table.c.reviewer,
+                    table.c.answer,
+                    table.c.comment,
+                    table.c.source,
+                )
+            ).all()
+        return [HumanReview(**row._mapping) for row in rows]
+
+    def add_override(self, override: Override) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    overrides_table.insert().values(**override.model_dump(), created_at=datetime.now(UTC))
+                )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot save override of {override.call_id} to {self.url}: {exc}") from exc
+
+    def overrides(self) -> list[Override]:
+        """Every override, oldest first (the last one for an item is the one in force)."""
+        table = overrides_table
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    table.c.call_id,
+                    table.c.checklist_id,
+                    table.c.item_id,
+                    table.c.supervisor,
+                    table.c.ai_answer,
+                    table.c.answer,
+                    table.c.comment,
+                ).order_by(table.c.id)
+            ).all()
+        return [Override(**row._mapping) for row in rows]
+
+    def save_sample(self, sample_id: str, picks: list[SamplePick]) -> None:
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as conn:
+                for pick in picks:
+                    row = {"sample_id": sample_id, **pick.model_dump(), "created_at": now}
+                    conn.execute(
+                        self._upsert(sample_picks_table, row, ["sample_id", "call_id", "checklist_id"])
+                    )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot save sample {sample_id} to {self.url}: {exc}") from exc
+
+    def sample_picks(self) -> list[SamplePick]:
+        table = sample_picks_table
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    table.c.call_id, table.c.checklist_id, table.c.kind, table.c.reasons, table.c.reviewers
+                )
+            ).all()
+        return [SamplePick(**row._mapping) for row in rows]
 
     def _upsert(self, table: Table, row: dict[str, Any], keys: list[str]) -> Any:
         insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert

@@ -12,8 +12,11 @@ import sys
 import typer
 from pydantic import ValidationError
 
+from qa_pipeline.cli.calibrate import calibrate
 from qa_pipeline.cli.checklist import checklist_app
 from qa_pipeline.cli.demo import demo
+from qa_pipeline.cli.reviews import export_scores, import_scores, override
+from qa_pipeline.cli.sample import sample
 from qa_pipeline.cli.score import score
 from qa_pipeline.cli.transcribe import transcribe
 from qa_pipeline.errors import QAPipelineError
@@ -27,6 +30,11 @@ app = typer.Typer(
 )
 app.command()(transcribe)
 app.command()(score)
+app.command()(sample)
+app.command(name="import-scores")(import_scores)
+app.command()(calibrate)
+app.command()(override)
+app.command(name="export-scores")(export_scores)
 app.command()(demo)
 app.add_typer(checklist_app, name="checklist")
 

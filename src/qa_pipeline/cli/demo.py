@@ -9,8 +9,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from qa_pipeline.calibration import AgreementReport, TrustRule
 from qa_pipeline.checklist import Checklist, load_checklists
 from qa_pipeline.cli._output import stdout
+from qa_pipeline.cli.calibrate import print_report, write_report
+from qa_pipeline.cli.reviews import run_import
 from qa_pipeline.cli.score import print_scoring_summary, run_scoring
 from qa_pipeline.cli.transcribe import (
     parse_languages,
@@ -20,6 +23,7 @@ from qa_pipeline.cli.transcribe import (
 )
 from qa_pipeline.demo_corpus import DialogueScript, expected_scorecard, item_agreement, load_scripts
 from qa_pipeline.errors import ConfigError
+from qa_pipeline.human_control import agreement_report, plan_review, write_review_sheets
 from qa_pipeline.judge import Judge
 from qa_pipeline.judge_backends import make_backend
 from qa_pipeline.models import Scorecard, Transcript
@@ -50,6 +54,9 @@ def demo(
     score_calls: Annotated[
         bool, typer.Option("--score/--no-score", help="Score the calls with the judge.")
     ] = True,
+    min_reviews: Annotated[
+        int, typer.Option(help="Reviewed calls an item needs before the AI may score it alone.")
+    ] = 10,
     force: Annotated[bool, typer.Option(help="Redo work even when cached.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print machine-readable results to stdout.")
@@ -94,9 +101,15 @@ def demo(
         )
         score_rows = [_score_row(r, scripts, checklists) for r in score_results if r.output]
     if as_json:
+        agreement = (
+            _human_control(store, seeds, checklists_dir, work_dir, min_reviews, quiet=True)
+            if score_calls
+            else None
+        )
         report = transcription_report(results, problems, summary)
         report["calls"] = rows
         report["scores"] = score_rows
+        report["agreement"] = agreement.model_dump(mode="json") if agreement else None
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         _print_table(rows)
@@ -104,11 +117,35 @@ def demo(
         if score_calls:
             _print_scores(score_rows)
             print_scoring_summary(score_results)
+            print_report(_human_control(store, seeds, checklists_dir, work_dir, min_reviews, quiet=False))
         typer.echo(
             f"Transcripts: {out}/   Scorecards: {work_dir / 'scorecards'}/   Store: {work_dir / 'qa.sqlite'}"
         )
     if problems or summary.failed or any(r.status in ("failed", "skipped") for r in score_results):
         raise typer.Exit(code=1)
+
+
+def _human_control(
+    store: Store, seeds: Path, checklists_dir: Path, work_dir: Path, min_reviews: int, quiet: bool
+) -> AgreementReport:
+    """Plan a blind review sample, import the seed controllers' scores, show agreement and the trust map."""
+    checklists = {c.id: c for c in load_checklists([checklists_dir])}
+    plan = plan_review(
+        store, checklists, controllers=["qa.elena", "qa.mikhail"], size=8, risk_picks=2, include_reviewed=True
+    )
+    sheets = write_review_sheets(store, plan, checklists, work_dir / "review")
+    kinds = {kind: sum(p.kind == kind for p in plan.picks) for kind in ("random", "risk")}
+    if not quiet:
+        typer.echo(
+            f"Sampling plan: {kinds['random']} random (stratified by agent) + {kinds['risk']} risk-based "
+            f"calls, {sum(len(p.reviewers) > 1 for p in plan.picks)} double-scored; blind sheets in "
+            f"{sheets[0].parent}/. Importing the seed controllers' scores:"
+        )
+    run_import(store, sorted((seeds / "human_scores").glob("*.csv")), [checklists_dir], quiet=quiet)
+    # The demo's checklists share item ids across languages, so items are pooled over its 12 calls.
+    report = agreement_report(store, checklists, rule=TrustRule(min_reviews=min_reviews), pool_items=True)
+    write_report(report, work_dir / "agreement.json")
+    return report
 
 
 def _score_row(

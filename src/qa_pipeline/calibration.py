@@ -1,0 +1,309 @@
+"""AI against people, item by item: agreement, human-human ceiling, the trust map and drift.
+
+The AI is compared with each call's first controller (by name); where a second controller scored the same
+call, the two people are compared with each other, which is the ceiling the AI can be held to. An item is
+"AI may score alone" only when the lower confidence bound of its AI-human agreement clears the threshold on
+enough reviewed calls, and the AI also matched people on every answer they gave (a judge that always says
+"yes" agrees 95% of the time on an item that passes 95% of the time, and never finds a fail).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import pairwise
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from qa_pipeline.agreement import (
+    CONFIDENCE,
+    CategoricalAgreement,
+    NumericAgreement,
+    categorical_agreement,
+    numeric_agreement,
+)
+from qa_pipeline.checklist import Checklist
+from qa_pipeline.models import CallMetadata, HumanReview, ItemVerdict, Override, Scorecard
+from qa_pipeline.review_sheets import allowed_answers
+from qa_pipeline.scoring import score_call
+
+TrustStatus = Literal["ai_may_score_alone", "human_control_required", "too_few_reviews"]
+
+
+class TrustRule(BaseModel):
+    threshold: float = Field(default=0.85, gt=0, le=1, description="lower CI bound of agreement needed")
+    min_reviews: int = Field(default=30, ge=1)
+    min_class_agreement: float = Field(
+        default=0.5, ge=0, le=1, description="agreement needed on every answer people gave (e.g. 'no')"
+    )
+    drift_tolerance: float = Field(default=0.10, gt=0, le=1)
+    drift_min_reviews: int = Field(default=5, ge=1)
+
+
+class TrustVerdict(BaseModel):
+    status: TrustStatus
+    reason: str
+
+
+class PeriodAgreement(BaseModel):
+    period: str
+    n: int
+    agreement: float | None
+
+
+class ItemReport(BaseModel):
+    group: str  # checklist id, or "all" when items with the same id are pooled across checklists
+    item_id: str
+    question: str
+    weight: float
+    ai_human: CategoricalAgreement
+    human_human: CategoricalAgreement | None
+    ai_unanswered: int = Field(description="reviewed calls where the judge left the item to a person")
+    overrides: int
+    trust: TrustVerdict
+    periods: list[PeriodAgreement]
+
+
+class DriftFinding(BaseModel):
+    group: str
+    item_id: str
+    before: PeriodAgreement
+    after: PeriodAgreement
+    drop: float
+
+
+class AgreementReport(BaseModel):
+    rule: TrustRule
+    confidence: float
+    calls_reviewed: int
+    calls_double_scored: int
+    reviewers: dict[str, int]
+    items: list[ItemReport]
+    totals_ai_human: NumericAgreement
+    totals_human_human: NumericAgreement
+    alignment_ai_human: float | None = Field(description="per-criterion alignment weighted by item points")
+    alignment_human_human: float | None
+    drift: list[DriftFinding]
+
+
+def period_of(metadata: CallMetadata | None) -> str:
+    return (metadata.date or "")[:7] if metadata and metadata.date else "(no date)"
+
+
+def trust_verdict(agreement: CategoricalAgreement, rule: TrustRule) -> TrustVerdict:
+    if agreement.n < rule.min_reviews:
+        return TrustVerdict(
+            status="too_few_reviews", reason=f"{agreement.n} of {rule.min_reviews} reviewed calls needed"
+        )
+    low = agreement.agreement.low or 0.0
+    problems = []
+    if low < rule.threshold:
+        problems.append(
+            f"agreement {agreement.agreement.value:.0%}, lower bound {low:.0%} < {rule.threshold:.0%}"
+        )
+    problems += [
+        f"people answered {answer.answer!r} {answer.by_b} times, the AI matched {answer.both}"
+        for answer in agreement.per_class
+        if answer.by_b and (answer.agreement or 0.0) < rule.min_class_agreement
+    ]
+    if problems:
+        return TrustVerdict(status="human_control_required", reason="; ".join(problems))
+    return TrustVerdict(
+        status="ai_may_score_alone",
+        reason=f"lower bound {low:.0%} >= {rule.threshold:.0%} on {agreement.n} calls",
+    )
+
+
+def calibrate(
+    scorecards: list[Scorecard],
+    reviews: list[HumanReview],
+    checklists: dict[str, Checklist],
+    *,
+    metadata: dict[str, CallMetadata] | None = None,
+    overrides: list[Override] | None = None,
+    rule: TrustRule | None = None,
+    pool_items: bool = False,
+    confidence: float = CONFIDENCE,
+    reps: int = 2000,
+    seed: int = 0,
+) -> AgreementReport:
+    rule = rule or TrustRule()
+    metadata = metadata or {}
+    cards = {(c.call_id, c.checklist_id): c for c in scorecards if c.checklist_id in checklists}
+    answers: dict[tuple[str, str], dict[str, dict[str, str | int]]] = defaultdict(lambda: defaultdict(dict))
+    for review in reviews:
+        if (review.call_id, review.checklist_id) in cards:
+            answers[(review.call_id, review.checklist_id)][review.reviewer][review.item_id] = review.answer
+    reviewer_calls: dict[str, int] = defaultdict(int)
+    for by_reviewer in answers.values():
+        for reviewer in by_reviewer:
+            reviewer_calls[reviewer] += 1
+
+    override_counts: dict[tuple[str, str], int] = defaultdict(int)
+    for override in overrides or []:
+        override_counts[(override.checklist_id, override.item_id)] += 1
+
+    def group_of(checklist_id: str) -> str:
+        return "all" if pool_items else checklist_id
+
+    # (group, item) -> list of (call key, AI answer or None, first reviewer's answer, second's or None)
+    pairs: dict[tuple[str, str], list[tuple[tuple[str, str], str | int | None, str | int, str | int | None]]]
+    pairs = defaultdict(list)
+    for key, by_reviewer in sorted(answers.items()):
+        card = cards[key]
+        ai = {v.item_id: v.answer for v in card.verdicts}
+        names = sorted(by_reviewer)
+        for item in checklists[key[1]].items:
+            if item.id not in by_reviewer[names[0]]:
+                continue
+            second = by_reviewer[names[1]].get(item.id) if len(names) > 1 else None
+            pairs[(group_of(key[1]), item.id)].append(
+                (key, ai.get(item.id), by_reviewer[names[0]][item.id], second)
+            )
+
+    items = []
+    alignment_sums = {"ai": [0.0, 0.0], "hh": [0.0, 0.0]}
+    for (group, item_id), rows in sorted(pairs.items()):
+        checklist = checklists[rows[0][0][1]]
+        item = checklist.item(item_id)
+        categories = list(
+            dict.fromkeys(
+                a for key in {r[0][1] for r in rows} for a in allowed_answers(checklists[key].item(item_id))
+            )
+        )
+        answered = [r for r in rows if r[1] is not None]
+        ai_human = categorical_agreement(
+            [str(r[1]) for r in answered],
+            [str(r[2]) for r in answered],
+            [str(c) for c in categories],
+            item_max=item.max_points,
+            reps=reps,
+            confidence=confidence,
+            seed=seed,
+        )
+        doubled = [r for r in rows if r[3] is not None]
+        human_human = (
+            categorical_agreement(
+                [str(r[2]) for r in doubled],
+                [str(r[3]) for r in doubled],
+                [str(c) for c in categories],
+                item_max=item.max_points,
+                reps=reps,
+                confidence=confidence,
+                seed=seed,
+            )
+            if doubled
+            else None
+        )
+        for name, stats in (("ai", ai_human), ("hh", human_human)):
+            if stats is not None and stats.alignment is not None:
+                alignment_sums[name][0] += item.weight * stats.alignment
+                alignment_sums[name][1] += item.weight
+        overrides_here = sum(
+            count for (cl, it), count in override_counts.items() if it == item_id and group_of(cl) == group
+        )
+        items.append(
+            ItemReport(
+                group=group,
+                item_id=item_id,
+                question=item.question,
+                weight=item.weight,
+                ai_human=ai_human,
+                human_human=human_human,
+                ai_unanswered=len(rows) - len(answered),
+                overrides=overrides_here,
+                trust=trust_verdict(ai_human, rule),
+                periods=_periods(answered, metadata),
+            )
+        )
+
+    ai_totals, first_totals, second_totals, hh_first = _totals(cards, answers, checklists)
+    return AgreementReport(
+        rule=rule,
+        confidence=confidence,
+        calls_reviewed=len(answers),
+        calls_double_scored=sum(len(r) > 1 for r in answers.values()),
+        reviewers=dict(sorted(reviewer_calls.items())),
+        items=items,
+        totals_ai_human=numeric_agreement(
+            ai_totals, first_totals, reps=reps, confidence=confidence, seed=seed
+        ),
+        totals_human_human=numeric_agreement(
+            hh_first, second_totals, reps=reps, confidence=confidence, seed=seed
+        ),
+        alignment_ai_human=_ratio(alignment_sums["ai"]),
+        alignment_human_human=_ratio(alignment_sums["hh"]),
+        drift=_drift(items, rule),
+    )
+
+
+def _ratio(sums: list[float]) -> float | None:
+    return sums[0] / sums[1] if sums[1] else None
+
+
+def _periods(
+    rows: list[tuple[tuple[str, str], str | int | None, str | int, str | int | None]],
+    metadata: dict[str, CallMetadata],
+) -> list[PeriodAgreement]:
+    by_period: dict[str, list[bool]] = defaultdict(list)
+    for key, ai, human, _ in rows:
+        by_period[period_of(metadata.get(key[0]))].append(ai == human)
+    return [
+        PeriodAgreement(period=p, n=len(v), agreement=sum(v) / len(v)) for p, v in sorted(by_period.items())
+    ]
+
+
+def _drift(items: list[ItemReport], rule: TrustRule) -> list[DriftFinding]:
+    """Agreement falling from one period to the next by more than the tolerance, on enough calls."""
+    findings = []
+    for item in items:
+        usable = [p for p in item.periods if p.n >= rule.drift_min_reviews and p.agreement is not None]
+        for before, after in pairwise(usable):
+            assert before.agreement is not None and after.agreement is not None
+            drop = before.agreement - after.agreement
+            if drop >= rule.drift_tolerance:
+                findings.append(
+                    DriftFinding(
+                        group=item.group, item_id=item.item_id, before=before, after=after, drop=drop
+                    )
+                )
+    return findings
+
+
+def _human_total(checklist: Checklist, call_id: str, given: dict[str, str | int]) -> float | None:
+    if any(item.id not in given for item in checklist.items):
+        return None
+    verdicts = [ItemVerdict(item_id=i, answer=a, source="human") for i, a in given.items()]
+    return score_call(checklist, call_id, verdicts).total
+
+
+def _totals(
+    cards: dict[tuple[str, str], Scorecard],
+    answers: dict[tuple[str, str], dict[str, dict[str, str | int]]],
+    checklists: dict[str, Checklist],
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Call totals where every item was answered: AI vs first controller, first vs second controller."""
+    ai_totals, first_totals, second_totals, hh_first = [], [], [], []
+    for key, by_reviewer in sorted(answers.items()):
+        card, checklist = cards[key], checklists[key[1]]
+        names = sorted(by_reviewer)
+        first = _human_total(checklist, key[0], by_reviewer[names[0]])
+        if first is None:
+            continue
+        if card.complete and card.total is not None:
+            ai_totals.append(card.total)
+            first_totals.append(first)
+        if len(names) > 1:
+            second = _human_total(checklist, key[0], by_reviewer[names[1]])
+            if second is not None:
+                hh_first.append(first)
+                second_totals.append(second)
+    return ai_totals, first_totals, second_totals, hh_first
+
+
+def most_corrected(overrides: list[Override]) -> dict[str, int]:
+    """Overrides per item id, most first: they feed the sampling plan."""
+    counts: dict[str, int] = defaultdict(int)
+    for override in overrides:
+        counts[override.item_id] += 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

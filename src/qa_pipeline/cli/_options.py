@@ -1,0 +1,24 @@
+"""Options several commands share, declared once so their names and help read the same everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qa_pipeline.checklist import Checklist, load_checklists
+from qa_pipeline.store import DEFAULT_STORE
+
+StoreOption = Annotated[str, typer.Option(help="SQLite file or SQLAlchemy URL of the project store.")]
+DEFAULT_STORE_TEXT = str(DEFAULT_STORE)
+ChecklistOption = Annotated[
+    list[Path] | None, typer.Option(help="Checklist file or folder (repeatable); default checklists/.")
+]
+PeriodOption = Annotated[
+    str | None, typer.Option(help="Only calls whose date starts with this: 2026, 2026-10 or 2026-10-05.")
+]
+
+
+def checklists_by_id(paths: list[Path] | None) -> dict[str, Checklist]:
+    return {c.id: c for c in load_checklists(paths or [Path("checklists")])}

@@ -1,0 +1,114 @@
+"""`qa-pipeline import-scores`, `override`, `export-scores`: people's decisions, into and out of the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qa_pipeline.cli._options import (
+    DEFAULT_STORE_TEXT,
+    ChecklistOption,
+    PeriodOption,
+    StoreOption,
+    checklists_by_id,
+)
+from qa_pipeline.cli._output import stderr
+from qa_pipeline.human_control import (
+    ImportResult,
+    export_scorecards,
+    import_review_sheets,
+    record_override,
+)
+from qa_pipeline.store import Store
+
+
+def import_scores(
+    files: Annotated[list[Path], typer.Argument(help="Filled-in review sheets (.xlsx or .csv).")],
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    checklist: ChecklistOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print machine-readable results to stdout.")
+    ] = False,
+) -> None:
+    """Check every cell; bad rows are reported by sheet, row and column and good rows still import."""
+    results = run_import(Store(store), files, checklist, quiet=as_json)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump() for r in results], indent=2, ensure_ascii=False))
+    if any(r.problems for r in results):
+        raise typer.Exit(code=1)
+
+
+def run_import(
+    store: Store, files: list[Path], checklist: list[Path] | None, *, quiet: bool = False
+) -> list[ImportResult]:
+    results = import_review_sheets(store, files, checklists_by_id(checklist))
+    if not quiet:
+        for result in results:
+            for problem in result.problems:
+                stderr.print(f"[red]bad cell[/red] {problem}", highlight=False, soft_wrap=True)
+            counts = result.counts
+            typer.echo(
+                f"{result.file}: {counts.inserted} new, {counts.updated} changed, "
+                f"{counts.unchanged} unchanged, {result.unanswered} not answered yet, "
+                f"{len(result.problems)} rejected"
+            )
+    return results
+
+
+def override(
+    call_id: Annotated[str, typer.Argument(help="The call.")],
+    item_id: Annotated[str, typer.Argument(help="The checklist item.")],
+    answer: Annotated[str, typer.Argument(help="The corrected answer: yes, no, na or a scale value.")],
+    comment: Annotated[str, typer.Option(help="Why the AI was wrong (required).")],
+    by: Annotated[str, typer.Option(help="Supervisor's name or id (required).")],
+    checklist_id: Annotated[
+        str | None, typer.Option(help="Which scorecard, when the call was scored against several.")
+    ] = None,
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    checklist: ChecklistOption = None,
+) -> None:
+    """Correct an AI verdict; the AI's answer is kept beside the override and overrides are counted."""
+    before, after = record_override(
+        Store(store),
+        checklists_by_id(checklist),
+        call_id=call_id,
+        item_id=item_id,
+        answer=answer,
+        supervisor=by,
+        comment=comment,
+        checklist_id=checklist_id,
+    )
+    typer.echo(
+        f"{call_id} {item_id}: overridden to {answer}; total {_total(before.total)} -> {_total(after.total)}"
+    )
+
+
+def _total(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def export_scores(
+    out: Annotated[Path, typer.Option(help="Folder for the scorecards people stand behind.")] = Path(
+        "qa-work/export"
+    ),
+    hold_back: Annotated[
+        bool,
+        typer.Option(
+            "--hold-back/--no-hold-back", help="Hold back AI scores until a person has reviewed the call."
+        ),
+    ] = False,
+    period: PeriodOption = None,
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    checklist: ChecklistOption = None,
+) -> None:
+    """Write scorecards with overrides applied, e.g. for agents' feedback or a BI tool."""
+    result = export_scorecards(
+        Store(store), checklists_by_id(checklist), out, hold_back=hold_back, period=period
+    )
+    typer.echo(
+        f"{len(result.written)} scorecards written to {out}/; "
+        f"{len(result.held_back)} held back (not reviewed by a person)"
+    )

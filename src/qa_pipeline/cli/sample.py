@@ -1,0 +1,93 @@
+"""`qa-pipeline sample`: pick calls for human controllers and write their blind review sheets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from qa_pipeline.cli._options import (
+    DEFAULT_STORE_TEXT,
+    ChecklistOption,
+    PeriodOption,
+    StoreOption,
+    checklists_by_id,
+)
+from qa_pipeline.cli._output import stdout
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.human_control import SamplePlan, plan_review, write_review_sheets
+from qa_pipeline.store import Store
+
+
+def sample(
+    controllers: Annotated[
+        str, typer.Option(help="Comma-separated controller names or ids who will review the calls.")
+    ],
+    size: Annotated[int | None, typer.Option(help="Calls in the stratified random baseline.")] = None,
+    precision: Annotated[
+        float | None,
+        typer.Option(help="Or: wanted width of the agreement interval (0.2 = ±10 points); sets the size."),
+    ] = None,
+    expected_agreement: Annotated[
+        float, typer.Option(help="Agreement expected when sizing by --precision (0.5 is the safe maximum).")
+    ] = 0.5,
+    risk: Annotated[
+        int | None, typer.Option(help="Risk-based calls added on top (default: a quarter of the size).")
+    ] = None,
+    period: PeriodOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same sample.")] = 0,
+    stratum: Annotated[str, typer.Option(help="Stratify by agent, team, queue or language.")] = "agent",
+    double_share: Annotated[
+        float, typer.Option(help="Share of the baseline scored by two controllers.")
+    ] = 0.2,
+    pass_mark: Annotated[float, typer.Option(help="Totals near this are borderline.")] = 80.0,
+    show_ai: Annotated[
+        bool, typer.Option("--show-ai", help="Show the AI's answers in the sheets (not blind).")
+    ] = False,
+    include_reviewed: Annotated[
+        bool, typer.Option("--include-reviewed", help="Also pick calls people have already reviewed.")
+    ] = False,
+    out: Annotated[Path, typer.Option(help="Folder for the review sheets and plan.json.")] = Path(
+        "qa-work/review"
+    ),
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    checklist: ChecklistOption = None,
+) -> None:
+    """Seeded stratified random sample plus labelled risk picks; one blind XLSX and CSV per controller."""
+    names = [name.strip() for name in controllers.split(",") if name.strip()]
+    if not names:
+        raise ConfigError("--controllers needs at least one name")
+    checklists = checklists_by_id(checklist)
+    project = Store(store)
+    plan = plan_review(
+        project,
+        checklists,
+        controllers=names,
+        size=size,
+        precision=precision,
+        expected_agreement=expected_agreement,
+        period=period,
+        include_reviewed=include_reviewed,
+        risk_picks=risk,
+        seed=seed,
+        stratum=stratum,
+        double_share=double_share,
+        pass_mark=pass_mark,
+    )
+    files = write_review_sheets(project, plan, checklists, out, show_ai=show_ai)
+    print_plan(plan)
+    typer.echo(f"Review sheets ({'with AI answers' if show_ai else 'blind'}): {', '.join(map(str, files))}")
+
+
+def print_plan(plan: SamplePlan) -> None:
+    table = Table(title=f"Sample {plan.sample_id}: {len(plan.picks)} of {plan.population} calls")
+    for name in ("call", "checklist", "kind", "controllers", "why"):
+        table.add_column(name)
+    for pick in plan.picks:
+        table.add_row(
+            pick.call_id, pick.checklist_id, pick.kind, ", ".join(pick.reviewers), "; ".join(pick.reasons)
+        )
+    stdout.print(table)
+    typer.echo(f"Size: {plan.size_reason}.")

@@ -1,0 +1,256 @@
+"""Human control over the store: plan a review sample, write and import sheets, compute agreement.
+
+The CLI commands `sample`, `import-scores`, `calibrate`, `override` and `export-scores` are thin layers over
+these functions, so a notebook or a service can drive the same workflow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from qa_pipeline.agreement import sample_size_for_width
+from qa_pipeline.batch import write_json_atomic
+from qa_pipeline.calibration import AgreementReport, TrustRule, calibrate, most_corrected
+from qa_pipeline.checklist import Checklist
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.models import CallMetadata, SamplePick, Scorecard
+from qa_pipeline.overrides import apply_overrides, make_override
+from qa_pipeline.review_sheets import CallInfo, read_sheet, review_rows, write_csv, write_xlsx
+from qa_pipeline.sampling import Candidate, SamplePlanOptions, plan_sample
+from qa_pipeline.store import ReviewImport, Store
+
+
+def _in_period(metadata: CallMetadata | None, period: str | None) -> bool:
+    """`period` is a prefix of the call's ISO date: 2026, 2026-10 or 2026-10-05."""
+    return period is None or bool(metadata and metadata.date and metadata.date.startswith(period))
+
+
+def _call_metadata(store: Store) -> dict[str, CallMetadata]:
+    return {call_id: record["metadata"] for call_id, record in store.call_records().items()}
+
+
+def scored_calls(store: Store, checklists: dict[str, Checklist], period: str | None) -> list[Scorecard]:
+    metadata = _call_metadata(store)
+    return [
+        card
+        for card in store.scorecards()
+        if card.checklist_id in checklists and _in_period(metadata.get(card.call_id), period)
+    ]
+
+
+class SamplePlan(BaseModel):
+    sample_id: str
+    period: str | None
+    population: int
+    size_reason: str
+    options: SamplePlanOptions
+    picks: list[SamplePick]
+
+
+def plan_review(
+    store: Store,
+    checklists: dict[str, Checklist],
+    *,
+    controllers: list[str],
+    size: int | None = None,
+    precision: float | None = None,
+    expected_agreement: float = 0.5,
+    period: str | None = None,
+    include_reviewed: bool = False,
+    risk_picks: int | None = None,
+    **options: object,
+) -> SamplePlan:
+    """Pick calls for review from the scored calls of a period; size fixed or from the wanted CI width."""
+    if (size is None) == (precision is None):
+        raise ConfigError("give either --size (calls) or --precision (width of the agreement interval)")
+    metadata = _call_metadata(store)
+    reviewed = {(r.call_id, r.checklist_id) for r in store.human_reviews()}
+    cards = [
+        c
+        for c in scored_calls(store, checklists, period)
+        if include_reviewed or (c.call_id, c.checklist_id) not in reviewed
+    ]
+    if precision is not None:
+        size = sample_size_for_width(precision, expected=expected_agreement, population=len(cards) or None)
+        size_reason = (
+            f"an agreement interval {precision:.0%} wide (expected agreement {expected_agreement:.0%}) "
+            f"needs {size} of {len(cards)} calls"
+        )
+    else:
+        size_reason = f"fixed size {size}"
+    assert size is not None
+    report = calibrate(
+        store.scorecards(), store.human_reviews(), checklists, metadata=metadata, reps=200
+    )  # only for which items people doubt so far; intervals need few resamples here
+    weak = {
+        item.item_id: item.trust.reason
+        for item in report.items
+        if item.trust.status == "human_control_required"
+    }
+    plan_options = SamplePlanOptions(
+        size=max(size, 1),
+        risk_picks=risk_picks if risk_picks is not None else max(1, size // 4),
+        controllers=controllers,
+        weak_items=weak,
+        corrected_items=most_corrected(store.overrides()),
+        **options,
+    )
+    candidates = [Candidate(scorecard=c, metadata=metadata.get(c.call_id, CallMetadata())) for c in cards]
+    picks = plan_sample(candidates, plan_options)
+    sample_id = f"{period or 'all'}-seed{plan_options.seed}"
+    store.save_sample(sample_id, picks)
+    return SamplePlan(
+        sample_id=sample_id,
+        period=period,
+        population=len(cards),
+        size_reason=size_reason,
+        options=plan_options,
+        picks=picks,
+    )
+
+
+def write_review_sheets(
+    store: Store, plan: SamplePlan, checklists: dict[str, Checklist], out: Path, *, show_ai: bool = False
+) -> list[Path]:
+    """One XLSX and one CSV per controller, and the plan as JSON; blind unless `show_ai`."""
+    out.mkdir(parents=True, exist_ok=True)
+    records = store.call_records()
+    calls = {
+        call_id: CallInfo(
+            audio_path=r["audio_path"],
+            duration=r["duration"],
+            agent=r["metadata"].agent,
+            date=r["metadata"].date,
+        )
+        for call_id, r in records.items()
+    }
+    cards = {(c.call_id, c.checklist_id): c for c in store.scorecards()} if show_ai else None
+    transcripts = {t.call_id: t for t in store.transcripts()}
+    written = []
+    controllers = sorted({name for pick in plan.picks for name in pick.reviewers})
+    for controller in controllers:
+        rows = review_rows(plan.picks, controller, checklists, calls, cards)
+        stem = out / f"review-{_safe(controller)}"
+        write_xlsx(stem.with_suffix(".xlsx"), rows, transcripts)
+        write_csv(stem.with_suffix(".csv"), rows)
+        written += [stem.with_suffix(".xlsx"), stem.with_suffix(".csv")]
+    write_json_atomic(out / "plan.json", plan)
+    written.append(out / "plan.json")
+    return written
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+class ImportResult(BaseModel):
+    file: str
+    counts: ReviewImport
+    problems: list[str]
+    unanswered: int
+
+
+def import_review_sheets(
+    store: Store, files: list[Path], checklists: dict[str, Checklist]
+) -> list[ImportResult]:
+    """Good rows of every sheet are stored even when other rows are bad; re-importing changes nothing."""
+    known = set(store.call_records())
+    results = []
+    for path in files:
+        try:
+            sheet = read_sheet(path, checklists, known)
+        except ConfigError as exc:
+            results.append(
+                ImportResult(file=str(path), counts=ReviewImport(), problems=[str(exc)], unanswered=0)
+            )
+            continue
+        counts = store.save_reviews(sheet.reviews)
+        results.append(
+            ImportResult(file=str(path), counts=counts, problems=sheet.problems, unanswered=sheet.unanswered)
+        )
+    return results
+
+
+def agreement_report(
+    store: Store,
+    checklists: dict[str, Checklist],
+    *,
+    rule: TrustRule | None = None,
+    period: str | None = None,
+    pool_items: bool = False,
+    reps: int = 2000,
+    seed: int = 0,
+) -> AgreementReport:
+    metadata = _call_metadata(store)
+    cards = scored_calls(store, checklists, period)
+    return calibrate(
+        cards,
+        store.human_reviews(),
+        checklists,
+        metadata=metadata,
+        overrides=store.overrides(),
+        rule=rule,
+        pool_items=pool_items,
+        reps=reps,
+        seed=seed,
+    )
+
+
+def _scorecard_of(store: Store, call_id: str, checklist_id: str | None) -> Scorecard:
+    cards = [c for c in store.scorecards() if c.call_id == call_id]
+    if checklist_id:
+        cards = [c for c in cards if c.checklist_id == checklist_id]
+    if not cards:
+        raise ConfigError(f"no scorecard for call {call_id!r} in {store.url}")
+    if len(cards) > 1:
+        raise ConfigError(f"call {call_id!r} was scored against several checklists; give --checklist-id")
+    return cards[0]
+
+
+def record_override(
+    store: Store,
+    checklists: dict[str, Checklist],
+    *,
+    call_id: str,
+    item_id: str,
+    answer: str,
+    supervisor: str,
+    comment: str,
+    checklist_id: str | None = None,
+) -> tuple[Scorecard, Scorecard]:
+    """Store the override; returns the effective scorecard before and after it."""
+    card = _scorecard_of(store, call_id, checklist_id)
+    checklist = checklists.get(card.checklist_id)
+    if checklist is None:
+        raise ConfigError(f"checklist {card.checklist_id!r} of call {call_id} is not loaded (--checklist)")
+    before = apply_overrides(card, checklist, store.overrides())
+    store.add_override(make_override(card, checklist, item_id, answer, supervisor, comment))
+    return before, apply_overrides(card, checklist, store.overrides())
+
+
+class ExportResult(BaseModel):
+    written: list[str]
+    held_back: list[str]
+
+
+def export_scorecards(
+    store: Store, checklists: dict[str, Checklist], out: Path, *, hold_back: bool, period: str | None = None
+) -> ExportResult:
+    """Scorecards as people stand behind them (overrides applied); with `hold_back`, only calls a person
+    has reviewed or corrected leave, so agents never see an unchecked AI score."""
+    out.mkdir(parents=True, exist_ok=True)
+    overrides = store.overrides()
+    touched = {(r.call_id, r.checklist_id) for r in store.human_reviews()}
+    touched |= {(o.call_id, o.checklist_id) for o in overrides}
+    result = ExportResult(written=[], held_back=[])
+    for card in scored_calls(store, checklists, period):
+        if hold_back and (card.call_id, card.checklist_id) not in touched:
+            result.held_back.append(card.call_id)
+            continue
+        effective = apply_overrides(card, checklists[card.checklist_id], overrides)
+        path = out / f"{card.call_id}.{card.checklist_id}.json"
+        write_json_atomic(path, effective)
+        result.written.append(str(path))
+    return result

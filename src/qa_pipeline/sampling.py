@@ -1,0 +1,166 @@
+"""Which calls go to human controllers, and why.
+
+Two kinds of picks, kept apart because they answer different questions:
+- a seeded, stratified random sample (per agent by default): the unbiased baseline that agreement and
+  quality rates are estimated from;
+- risk-based picks on top: critical fails, items the judge could not answer, low confidence, borderline
+  totals, and items people have found the AI weak on or corrected most. Each pick names its reasons.
+A share of the random picks goes to two controllers, so human-human agreement (the ceiling the AI is
+compared with) is measured on ordinary calls.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.models import CallMetadata, SamplePick, Scorecard
+
+
+class SamplePlanOptions(BaseModel):
+    size: int = Field(ge=1, description="calls in the random baseline")
+    risk_picks: int = Field(default=0, ge=0, description="risk-based calls added on top of the baseline")
+    seed: int = 0
+    stratum: str = Field(default="agent", pattern="^(agent|team|queue|language)$")
+    controllers: list[str] = Field(min_length=1)
+    double_share: float = Field(default=0.2, ge=0, le=1)
+    pass_mark: float = Field(default=80.0, ge=0, le=100)
+    borderline: float = Field(default=5.0, ge=0, description="totals within this of the pass mark")
+    low_confidence: float = Field(default=0.5, ge=0, le=1)
+    weak_items: dict[str, str] = Field(default_factory=dict, description="item id -> why people doubt it")
+    corrected_items: dict[str, int] = Field(default_factory=dict, description="item id -> overrides")
+
+
+class Candidate(BaseModel):
+    scorecard: Scorecard
+    metadata: CallMetadata
+
+
+def risk_reasons(card: Scorecard, options: SamplePlanOptions) -> list[str]:
+    """Why a call deserves a person's eyes beyond chance, most serious first."""
+    reasons = [f"critical fail: {item}" for item in card.failed_critical]
+    reasons += [f"critical flag: {item}" for item in card.flagged_critical]
+    unanswered = [v.item_id for v in card.verdicts if v.needs_human]
+    if unanswered:
+        reasons.append(f"judge could not answer: {', '.join(unanswered)}")
+    for verdict in card.verdicts:
+        if verdict.item_id in options.weak_items and verdict.answer is not None:
+            reasons.append(f"weak item so far: {verdict.item_id} ({options.weak_items[verdict.item_id]})")
+        if verdict.item_id in options.corrected_items:
+            reasons.append(
+                f"often corrected: {verdict.item_id} ({options.corrected_items[verdict.item_id]} overrides)"
+            )
+    total = card.total
+    if (
+        total is not None
+        and not card.failed_critical
+        and abs(total - options.pass_mark) <= options.borderline
+    ):
+        reasons.append(f"borderline total: {card.total:.0f} (pass mark {options.pass_mark:.0f})")
+    shaky = [
+        f"{v.item_id} {v.confidence:.2f}"
+        for v in card.verdicts
+        if v.confidence is not None and v.confidence < options.low_confidence
+    ]
+    if shaky:
+        reasons.append(f"low confidence: {', '.join(shaky[:3])}{' ...' if len(shaky) > 3 else ''}")
+    return reasons
+
+
+def _severity(reasons: list[str]) -> int:
+    order = [
+        "critical fail",
+        "judge could not",
+        "critical flag",
+        "weak item",
+        "often corrected",
+        "borderline",
+    ]
+    return min(
+        (i for i, prefix in enumerate(order) for r in reasons if r.startswith(prefix)), default=len(order)
+    )
+
+
+def plan_sample(candidates: list[Candidate], options: SamplePlanOptions) -> list[SamplePick]:
+    """Reproducible: the same candidates and options give the same picks and the same controllers."""
+    if not candidates:
+        raise ConfigError("no scored calls to sample from (run qa-pipeline score first, or widen --period)")
+    rng = np.random.default_rng(options.seed)
+    ordered = sorted(candidates, key=lambda c: (c.scorecard.call_id, c.scorecard.checklist_id))
+    strata: dict[str, list[Candidate]] = defaultdict(list)
+    for candidate in ordered:
+        strata[str(getattr(candidate.metadata, options.stratum) or "(none)")].append(candidate)
+    quotas = _allocate(min(options.size, len(ordered)), {name: len(group) for name, group in strata.items()})
+    picks: list[SamplePick] = []
+    chosen: set[tuple[str, str]] = set()
+    for name in sorted(strata):
+        group = strata[name]
+        for index in sorted(rng.choice(len(group), size=quotas[name], replace=False).tolist()):
+            card = group[index].scorecard
+            chosen.add((card.call_id, card.checklist_id))
+            reasons = [f"random baseline ({options.stratum}: {name})", *risk_reasons(card, options)]
+            picks.append(
+                SamplePick(
+                    call_id=card.call_id, checklist_id=card.checklist_id, kind="random", reasons=reasons
+                )
+            )
+    risky = []
+    for candidate in ordered:
+        card = candidate.scorecard
+        reasons = risk_reasons(card, options)
+        if reasons and (card.call_id, card.checklist_id) not in chosen:
+            risky.append((_severity(reasons), rng.random(), card, reasons))
+    for _, _, card, reasons in sorted(risky, key=lambda r: (r[0], r[1]))[: options.risk_picks]:
+        picks.append(
+            SamplePick(call_id=card.call_id, checklist_id=card.checklist_id, kind="risk", reasons=reasons)
+        )
+    _assign(picks, options, rng)
+    return picks
+
+
+def _allocate(size: int, counts: dict[str, int]) -> dict[str, int]:
+    """Proportional allocation with largest remainders; every stratum gets one call while size allows."""
+    total = sum(counts.values())
+    names = sorted(counts)
+    quotas = {name: 0 for name in names}
+    if size >= len(names):
+        quotas = {name: 1 for name in names}
+    remaining = size - sum(quotas.values())
+    shares = {name: remaining * counts[name] / total for name in names}
+    for name in names:
+        quotas[name] += min(math.floor(shares[name]), counts[name] - quotas[name])
+    left = size - sum(quotas.values())
+    by_remainder = sorted(names, key=lambda n: (-(shares[n] - math.floor(shares[n])), -counts[n], n))
+    while left > 0:
+        progressed = False
+        for name in by_remainder:
+            if left and quotas[name] < counts[name]:
+                quotas[name] += 1
+                left -= 1
+                progressed = True
+        if not progressed:
+            break
+    return quotas
+
+
+def _assign(picks: list[SamplePick], options: SamplePlanOptions, rng: np.random.Generator) -> None:
+    """Balanced load; double-scored calls are drawn from the random baseline (ordinary calls)."""
+    controllers = list(dict.fromkeys(options.controllers))
+    baseline = [i for i, pick in enumerate(picks) if pick.kind == "random"]
+    doubles: set[int] = set()
+    if len(controllers) >= 2 and options.double_share > 0 and baseline:
+        count = min(len(baseline), math.ceil(options.double_share * len(baseline)))
+        doubles = set(rng.choice(baseline, size=count, replace=False).tolist())
+    load = dict.fromkeys(controllers, 0)
+    for index in rng.permutation(len(picks)).tolist():
+        wanted = 2 if index in doubles else 1
+        order = sorted(controllers, key=lambda c: (load[c], rng.random()))
+        picks[index].reviewers = sorted(order[:wanted])
+        for controller in order[:wanted]:
+            load[controller] += 1
+        if index in doubles:
+            picks[index].reasons.append("double-scored: human-human agreement")

@@ -1,0 +1,191 @@
+"""Calibration: AI-human and human-human agreement from stored reviews, the trust rule, drift, overrides."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from scored_store import SEEDS, fill_store
+
+from qa_pipeline.agreement import categorical_agreement
+from qa_pipeline.calibration import TrustRule, trust_verdict
+from qa_pipeline.demo_corpus import load_scripts
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.human_control import (
+    agreement_report,
+    export_scorecards,
+    import_review_sheets,
+    record_override,
+)
+from qa_pipeline.store import Store
+
+HUMAN_SCORES = sorted((SEEDS / "human_scores").glob("*.csv"))
+
+
+def _agreement(agree: int, disagree: int, human_no: int = 0, ai_matched_no: int = 0):  # type: ignore[no-untyped-def]
+    """`agree + disagree` calls; among them `human_no` calls where people said no."""
+    ai = ["yes"] * (agree - human_no + ai_matched_no) + ["no"] * ai_matched_no
+    human = ["yes"] * (agree - human_no + ai_matched_no) + ["no"] * ai_matched_no
+    ai += ["yes"] * (human_no - ai_matched_no) + ["no"] * (disagree - (human_no - ai_matched_no))
+    human += ["no"] * (human_no - ai_matched_no) + ["yes"] * (disagree - (human_no - ai_matched_no))
+    ai, human = ai[: agree + disagree], human[: agree + disagree]
+    return categorical_agreement(ai, human, ["yes", "no"], reps=100)
+
+
+@pytest.mark.parametrize(
+    ("agree", "disagree", "status"),
+    [
+        (29, 0, "too_few_reviews"),  # one review short, however good
+        (30, 0, "ai_may_score_alone"),  # 30/30: Wilson lower bound 0.886 >= 0.85
+        (29, 1, "human_control_required"),  # 29/30: lower bound 0.833 < 0.85
+        (60, 2, "ai_may_score_alone"),  # 60/62: lower bound 0.890
+    ],
+)
+def test_trust_rule_edges(agree: int, disagree: int, status: str) -> None:
+    assert trust_verdict(_agreement(agree, disagree), TrustRule()).status == status
+
+
+def test_trust_rule_threshold_is_inclusive_at_the_lower_bound() -> None:
+    stats = _agreement(30, 0)
+    low = stats.agreement.low
+    assert low is not None
+    assert trust_verdict(stats, TrustRule(threshold=low)).status == "ai_may_score_alone"
+    assert trust_verdict(stats, TrustRule(threshold=low + 1e-9)).status == "human_control_required"
+
+
+def test_an_always_yes_judge_is_not_trusted_on_an_item_people_sometimes_fail() -> None:
+    # 58 of 60 agree (lower bound 0.89) but the two "no" answers people gave were both missed.
+    stats = _agreement(58, 2, human_no=2, ai_matched_no=0)
+    verdict = trust_verdict(stats, TrustRule())
+    assert stats.agreement.low is not None and stats.agreement.low > 0.85
+    assert verdict.status == "human_control_required" and "'no' 2 times, the AI matched 0" in verdict.reason
+
+
+def _import_seeds(store: Store, checklists: dict) -> None:  # type: ignore[type-arg]
+    results = import_review_sheets(store, HUMAN_SCORES, checklists)
+    assert [r.problems for r in results] == [[], []]
+
+
+def test_seed_scores_give_the_designed_human_human_and_ai_human_agreement(tmp_path: Path) -> None:
+    store = Store(tmp_path / "qa.sqlite")
+    # The AI gives the scripts' answers except on two greetings.
+    checklists = fill_store(
+        store, {("en02_no_greeting", "greeting"): "yes", ("ru02_no_greeting_no_id", "greeting"): "yes"}
+    )
+    _import_seeds(store, checklists)
+    report = agreement_report(store, checklists, rule=TrustRule(min_reviews=10), pool_items=True, reps=300)
+    assert report.calls_reviewed == 12 and report.calls_double_scored == 6
+    assert report.reviewers == {"qa.elena": 12, "qa.mikhail": 6}
+    items = {i.item_id: i for i in report.items}
+    # Human-human: the generator's 5 judgement differences over 6 calls x 11 items.
+    hh_disagree = sum(
+        i.human_human.n - round(i.human_human.agreement.value * i.human_human.n)
+        for i in report.items
+        if i.human_human
+    )
+    assert hh_disagree == 5
+    greeting = items["greeting"]
+    assert greeting.ai_human.n == 12 and greeting.ai_human.confusion == [[10, 2], [0, 0]]
+    assert greeting.trust.status == "human_control_required"
+    assert "people answered 'no' 2 times, the AI matched 0" in greeting.trust.reason
+    # The controller disagrees with the script (= AI here) on empathy for en05 and en08.
+    assert items["empathy"].ai_human.agreement.value == pytest.approx(10 / 12)
+    assert items["empathy"].trust.status == "human_control_required"
+    # Totals: AI vs first controller over 12 calls; human vs human over the 6 double-scored ones.
+    assert report.totals_ai_human.n == 12 and report.totals_human_human.n == 6
+    assert (
+        report.totals_ai_human.bias.value is not None and report.totals_ai_human.bias.value > 0
+    )  # AI lenient
+    assert report.alignment_ai_human is not None and 0.9 < report.alignment_ai_human < 1
+
+
+def test_checklists_are_kept_apart_unless_pooled(tmp_path: Path) -> None:
+    store = Store(tmp_path / "qa.sqlite")
+    checklists = fill_store(store)
+    _import_seeds(store, checklists)
+    report = agreement_report(store, checklists, reps=100)
+    assert {i.group for i in report.items} == {"inbound-service-en", "inbound-service-ru"}
+    assert all(i.trust.status == "too_few_reviews" for i in report.items)  # 8 and 4 calls < 30
+
+
+def test_drift_between_periods_is_reported(tmp_path: Path) -> None:
+    store = Store(tmp_path / "qa.sqlite")
+    scripts = load_scripts(SEEDS / "scripts")
+    calls = sorted(scripts)
+    dates = {call: "2026-09-15" if i % 2 else "2026-10-15" for i, call in enumerate(calls)}
+    # In October the AI starts answering "closing" the wrong way round.
+    flipped = {
+        (call, "closing"): "no" if scripts[call].expected["closing"] == "yes" else "yes"
+        for call in calls
+        if dates[call].startswith("2026-10")
+    }
+    checklists = fill_store(store, flipped, dates=dates)
+    _import_seeds(store, checklists)
+    rule = TrustRule(drift_min_reviews=5)
+    report = agreement_report(store, checklists, rule=rule, pool_items=True, reps=100)
+    drift = [d for d in report.drift if d.item_id == "closing"]
+    assert len(drift) == 1 and (drift[0].before.period, drift[0].after.period) == ("2026-09", "2026-10")
+    assert drift[0].before.n == drift[0].after.n == 6 and drift[0].drop >= 0.8
+    assert all(d.drop >= rule.drift_tolerance for d in report.drift)
+    september = agreement_report(store, checklists, period="2026-09", pool_items=True, reps=100)
+    assert september.calls_reviewed == 6 and not september.drift
+
+
+def test_overrides_need_a_comment_keep_the_ai_answer_and_are_counted(tmp_path: Path) -> None:
+    store = Store(tmp_path / "qa.sqlite")
+    checklists = fill_store(store)
+    with pytest.raises(ConfigError, match="needs a comment"):
+        record_override(
+            store,
+            checklists,
+            call_id="en01_billing_exemplary",
+            item_id="empathy",
+            answer="no",
+            supervisor="sue",
+            comment=" ",
+        )
+    with pytest.raises(ConfigError, match="'maybe' is not an answer to empathy"):
+        record_override(
+            store,
+            checklists,
+            call_id="en01_billing_exemplary",
+            item_id="empathy",
+            answer="maybe",
+            supervisor="sue",
+            comment="why not",
+        )
+    before, after = record_override(
+        store,
+        checklists,
+        call_id="en04_rude_agent",
+        item_id="no_rudeness",
+        answer="yes",
+        supervisor="sue",
+        comment="Firm, not rude; listened twice",
+    )
+    assert before.total == 0.0 and after.total is not None and after.total > 0
+    override = store.overrides()[0]
+    assert override.ai_answer == "no" and override.answer == "yes" and override.supervisor == "sue"
+    verdict = next(v for v in after.verdicts if v.item_id == "no_rudeness")
+    assert verdict.source == "human" and "overridden" in verdict.flags
+    # The AI scorecard in the store is untouched.
+    stored = next(c for c in store.scorecards() if c.call_id == "en04_rude_agent")
+    assert stored.total == 0.0
+    _import_seeds(store, checklists)
+    report = agreement_report(store, checklists, pool_items=True, reps=100)
+    assert next(i for i in report.items if i.item_id == "no_rudeness").overrides == 1
+
+
+def test_export_can_hold_back_unreviewed_calls(tmp_path: Path) -> None:
+    store = Store(tmp_path / "qa.sqlite")
+    checklists = fill_store(store)
+    with (SEEDS / "human_scores" / "qa.mikhail.csv").open(encoding="utf-8") as handle:
+        reviewed = {row["call_id"] for row in csv.DictReader(handle)}
+    import_review_sheets(store, [SEEDS / "human_scores" / "qa.mikhail.csv"], checklists)
+    held = export_scorecards(store, checklists, tmp_path / "out", hold_back=True)
+    assert len(held.written) == len(reviewed) == 6 and sorted(held.held_back) == sorted(
+        c for c in (p.stem for p in (SEEDS / "scripts").glob("*.yaml")) if c not in reviewed
+    )
+    everything = export_scorecards(store, checklists, tmp_path / "all", hold_back=False)
+    assert len(everything.written) == 12 and not everything.held_back

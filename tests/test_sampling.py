@@ -1,0 +1,99 @@
+"""The sampling plan: reproducible, stratified, risk picks labelled, double scoring on ordinary calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scored_store import fill_store
+
+from qa_pipeline.calibration import TrustRule
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.human_control import import_review_sheets, plan_review
+from qa_pipeline.sampling import Candidate, SamplePlanOptions, _allocate, plan_sample
+from qa_pipeline.store import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "qa.sqlite")
+
+
+def _candidates(store: Store) -> list[Candidate]:
+    records = store.call_records()
+    return [Candidate(scorecard=c, metadata=records[c.call_id]["metadata"]) for c in store.scorecards()]
+
+
+def test_same_seed_same_sample_other_seed_other_sample(store: Store) -> None:
+    fill_store(store)
+    options = SamplePlanOptions(
+        size=5, risk_picks=2, seed=11, controllers=["ann", "bob", "cid"], stratum="team"
+    )
+    first = plan_sample(_candidates(store), options)
+    assert first == plan_sample(_candidates(store), options)
+    others = [plan_sample(_candidates(store), options.model_copy(update={"seed": s})) for s in range(5)]
+    assert any({p.call_id for p in o} != {p.call_id for p in first} for o in others)
+
+
+def test_random_baseline_covers_every_stratum_and_risk_picks_say_why(store: Store) -> None:
+    fill_store(store)
+    options = SamplePlanOptions(size=6, risk_picks=3, seed=0, controllers=["ann"], stratum="team")
+    picks = plan_sample(_candidates(store), options)
+    random = [p for p in picks if p.kind == "random"]
+    risk = [p for p in picks if p.kind == "risk"]
+    assert len(random) == 6 and 1 <= len(risk) <= 3
+    teams = {store.call_records()[p.call_id]["metadata"].team for p in random}
+    assert teams == {"billing", "cards", "mobile", "internet", "delivery"}  # 6 calls over 5 teams
+    assert all(p.reasons[0].startswith("random baseline (team: ") for p in random)
+    # Risk picks are calls outside the baseline with a named reason, most serious first.
+    assert all(p.reasons for p in risk)
+    assert risk[0].reasons[0].startswith("critical fail")
+    assert len({p.call_id for p in picks}) == len(picks)
+
+
+def test_low_confidence_and_borderline_totals_are_reasons(store: Store) -> None:
+    fill_store(store, confidence=0.3)
+    picks = plan_sample(
+        _candidates(store),
+        SamplePlanOptions(size=1, risk_picks=11, controllers=["ann"], pass_mark=70, borderline=10),
+    )
+    reasons = [r for p in picks for r in p.reasons]
+    assert any(r.startswith("low confidence: ") for r in reasons)
+    assert any(r.startswith("borderline total: ") for r in reasons)
+
+
+def test_double_scoring_goes_to_two_different_controllers_on_random_picks(store: Store) -> None:
+    fill_store(store)
+    options = SamplePlanOptions(size=10, risk_picks=2, controllers=["ann", "bob", "cid"], double_share=0.3)
+    picks = plan_sample(_candidates(store), options)
+    doubles = [p for p in picks if len(p.reviewers) == 2]
+    assert len(doubles) == 3 and all(p.kind == "random" for p in doubles)
+    assert all(len(set(p.reviewers)) == 2 for p in doubles)
+    load = {name: sum(name in p.reviewers for p in picks) for name in ("ann", "bob", "cid")}
+    assert max(load.values()) - min(load.values()) <= 1
+
+
+def test_allocation_is_proportional_and_never_exceeds_a_stratum() -> None:
+    quotas = _allocate(10, {"a": 50, "b": 30, "c": 20})
+    assert quotas == {"a": 5, "b": 3, "c": 2}
+    assert _allocate(5, {"a": 1, "b": 100}) == {"a": 1, "b": 4}
+    assert sum(_allocate(7, {"a": 3, "b": 3, "c": 1}).values()) == 7
+
+
+def test_size_from_precision_and_reviewed_calls_left_out(store: Store, tmp_path: Path) -> None:
+    checklists = fill_store(store)
+    plan = plan_review(store, checklists, controllers=["ann"], precision=0.3, risk_picks=0)
+    assert "needs" in plan.size_reason and len(plan.picks) == 10  # 43 calls, corrected for 12
+    sheet = tmp_path / "done.csv"
+    sheet.write_text(
+        "call_id,checklist,item_id,answer,reviewer\nen01_billing_exemplary,inbound-service-en,greeting,yes,ann\n",
+        encoding="utf-8",
+    )
+    import_review_sheets(store, [sheet], checklists)
+    again = plan_review(store, checklists, controllers=["ann"], size=12, risk_picks=0)
+    assert "en01_billing_exemplary" not in {p.call_id for p in again.picks} and again.population == 11
+    with pytest.raises(ConfigError, match="either --size"):
+        plan_review(store, checklists, controllers=["ann"], size=3, precision=0.2)
+    with pytest.raises(ConfigError, match="no scored calls"):
+        plan_review(store, checklists, controllers=["ann"], size=3, period="2031")
+    assert TrustRule().min_reviews == 30
