@@ -59,7 +59,10 @@ def test_an_always_yes_judge_is_not_trusted_on_an_item_people_sometimes_fail() -
     stats = _agreement(58, 2, human_no=2, ai_matched_no=0)
     verdict = trust_verdict(stats, TrustRule())
     assert stats.agreement.low is not None and stats.agreement.low > 0.85
-    assert verdict.status == "human_control_required" and "'no' 2 times, the AI matched 0" in verdict.reason
+    assert (
+        verdict.status == "human_control_required"
+        and "on 'no': people 2, AI 0, both 0 (agreement 0%" in verdict.reason
+    )
 
 
 def _import_seeds(store: Store, checklists: dict) -> None:  # type: ignore[type-arg]
@@ -88,7 +91,7 @@ def test_seed_scores_give_the_designed_human_human_and_ai_human_agreement(tmp_pa
     greeting = items["greeting"]
     assert greeting.ai_human.n == 12 and greeting.ai_human.confusion == [[10, 2], [0, 0]]
     assert greeting.trust.status == "human_control_required"
-    assert "people answered 'no' 2 times, the AI matched 0" in greeting.trust.reason
+    assert "on 'no': people 2, AI 0, both 0" in greeting.trust.reason
     # The controller disagrees with the script (= AI here) on empathy for en05 and en08.
     assert items["empathy"].ai_human.agreement.value == pytest.approx(10 / 12)
     assert items["empathy"].trust.status == "human_control_required"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from scored_store import fill_store
+from scored_store import SEEDS, fill_store
 
 from qa_pipeline.calibration import TrustRule
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.human_control import import_review_sheets, plan_review
+from qa_pipeline.human_control import import_review_sheets, plan_review, record_override
 from qa_pipeline.sampling import Candidate, SamplePlanOptions, _allocate, plan_sample
 from qa_pipeline.store import Store
 
@@ -97,3 +97,24 @@ def test_size_from_precision_and_reviewed_calls_left_out(store: Store, tmp_path:
     with pytest.raises(ConfigError, match="no scored calls"):
         plan_review(store, checklists, controllers=["ann"], size=3, period="2031")
     assert TrustRule().min_reviews == 30
+
+
+def test_weak_and_corrected_items_feed_the_next_sample(store: Store) -> None:
+    flipped = {("en02_no_greeting", "greeting"): "yes", ("ru02_no_greeting_no_id", "greeting"): "yes"}
+    checklists = fill_store(store, flipped)
+    results = import_review_sheets(store, sorted((SEEDS / "human_scores").glob("*.csv")), checklists)
+    assert all(not r.problems for r in results)
+    record_override(
+        store,
+        checklists,
+        call_id="en04_rude_agent",
+        item_id="no_rudeness",
+        answer="yes",
+        supervisor="sue",
+        comment="Firm, not rude",
+    )
+    plan = plan_review(store, checklists, controllers=["ann"], size=3, risk_picks=3, include_reviewed=True)
+    reasons = [r for p in plan.picks for r in p.reasons]
+    # Greeting: the AI missed both "no" answers people gave, so it is weak in every call it answered.
+    assert any(r.startswith("weak items so far: ") and "greeting" in r for r in reasons)
+    assert any(r == "often corrected: no_rudeness (1)" for r in reasons)

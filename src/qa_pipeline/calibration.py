@@ -102,7 +102,8 @@ def trust_verdict(agreement: CategoricalAgreement, rule: TrustRule) -> TrustVerd
             f"agreement {agreement.agreement.value:.0%}, lower bound {low:.0%} < {rule.threshold:.0%}"
         )
     problems += [
-        f"people answered {answer.answer!r} {answer.by_b} times, the AI matched {answer.both}"
+        f"on {answer.answer!r}: people {answer.by_b}, AI {answer.by_a}, both {answer.both} "
+        f"(agreement {answer.agreement or 0.0:.0%} < {rule.min_class_agreement:.0%})"
         for answer in agreement.per_class
         if answer.by_b and (answer.agreement or 0.0) < rule.min_class_agreement
     ]
@@ -299,6 +300,23 @@ def _totals(
                 hh_first.append(first)
                 second_totals.append(second)
     return ai_totals, first_totals, second_totals, hh_first
+
+
+def weak_items(report: AgreementReport) -> dict[str, str]:
+    """Items people disagree with the AI on so far, judged on the point estimates: a sampling plan should
+    look harder at them long before there are enough reviews for the trust map to decide."""
+    weak = {}
+    for item in report.items:
+        stats, rule = item.ai_human, report.rule
+        value = stats.agreement.value
+        missed = [
+            c.answer for c in stats.per_class if c.by_b and (c.agreement or 0.0) < rule.min_class_agreement
+        ]
+        if value is not None and value < rule.threshold:
+            weak[item.item_id] = f"agreement {value:.0%} on {stats.n}"
+        elif missed:
+            weak[item.item_id] = f"poor agreement on {', '.join(missed)}"
+    return weak
 
 
 def most_corrected(overrides: list[Override]) -> dict[str, int]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from qa_pipeline.agreement import sample_size_for_width
 from qa_pipeline.batch import write_json_atomic
-from qa_pipeline.calibration import AgreementReport, TrustRule, calibrate, most_corrected
+from qa_pipeline.calibration import AgreementReport, TrustRule, calibrate, most_corrected, weak_items
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import CallMetadata, SamplePick, Scorecard
@@ -84,16 +84,11 @@ def plan_review(
     report = calibrate(
         store.scorecards(), store.human_reviews(), checklists, metadata=metadata, reps=200
     )  # only for which items people doubt so far; intervals need few resamples here
-    weak = {
-        item.item_id: item.trust.reason
-        for item in report.items
-        if item.trust.status == "human_control_required"
-    }
     plan_options = SamplePlanOptions(
         size=max(size, 1),
         risk_picks=risk_picks if risk_picks is not None else max(1, size // 4),
         controllers=controllers,
-        weak_items=weak,
+        weak_items=weak_items(report),
         corrected_items=most_corrected(store.overrides()),
         **options,
     )

@@ -47,13 +47,15 @@ def risk_reasons(card: Scorecard, options: SamplePlanOptions) -> list[str]:
     unanswered = [v.item_id for v in card.verdicts if v.needs_human]
     if unanswered:
         reasons.append(f"judge could not answer: {', '.join(unanswered)}")
-    for verdict in card.verdicts:
-        if verdict.item_id in options.weak_items and verdict.answer is not None:
-            reasons.append(f"weak item so far: {verdict.item_id} ({options.weak_items[verdict.item_id]})")
-        if verdict.item_id in options.corrected_items:
-            reasons.append(
-                f"often corrected: {verdict.item_id} ({options.corrected_items[verdict.item_id]} overrides)"
-            )
+    answered = [v.item_id for v in card.verdicts if v.answer is not None]
+    weak = [item for item in answered if item in options.weak_items]
+    if weak:
+        reasons.append(f"weak items so far: {_names(weak)}")
+    corrected = [
+        f"{item} ({options.corrected_items[item]})" for item in answered if item in options.corrected_items
+    ]
+    if corrected:
+        reasons.append(f"often corrected: {_names(corrected)}")
     total = card.total
     if (
         total is not None
@@ -67,8 +69,13 @@ def risk_reasons(card: Scorecard, options: SamplePlanOptions) -> list[str]:
         if v.confidence is not None and v.confidence < options.low_confidence
     ]
     if shaky:
-        reasons.append(f"low confidence: {', '.join(shaky[:3])}{' ...' if len(shaky) > 3 else ''}")
+        reasons.append(f"low confidence: {_names(shaky)}")
     return reasons
+
+
+def _names(names: list[str], shown: int = 3) -> str:
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _severity(reasons: list[str]) -> int:

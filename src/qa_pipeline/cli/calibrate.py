@@ -214,7 +214,8 @@ def print_trust_map(report: AgreementReport) -> None:
     rule = report.rule
     table = Table(
         title=f"Trust map: AI alone only when the agreement's lower bound >= {rule.threshold:.0%} "
-        f"on >= {rule.min_reviews} reviewed calls and the AI matched every kind of answer people gave"
+        f"on >= {rule.min_reviews} reviewed calls and agreement on every answer people gave "
+        f">= {rule.min_class_agreement:.0%}"
     )
     for name in ("item", "status", "why", "human-human"):
         table.add_column(name)
