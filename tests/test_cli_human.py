@@ -62,10 +62,18 @@ def test_review_round_trip(tmp_path: Path) -> None:
 
     report_path = tmp_path / "agreement.json"
     code, output = run_cli(
-        "calibrate", "--min-reviews", "3", "--bootstrap", "200", "--out", str(report_path), *common
+        "calibrate",
+        "--min-reviews",
+        "3",
+        "--bootstrap",
+        "200",
+        "--confusion",
+        "--out",
+        str(report_path),
+        *common,
     )
     assert code == 0, output
-    assert "Trust map" in output and "Cohen" not in output
+    assert "Trust map" in output and "greeting: AI (rows) x controller (columns)" in output
     report = json.loads(report_path.read_text(encoding="utf-8"))
     assert report["calls_reviewed"] >= 3 and report["items"]
     assert report_path.with_suffix(".csv").read_text(encoding="utf-8").startswith("group,item_id,n,agreement")

@@ -10,6 +10,7 @@ enough reviewed calls, and the AI also matched people on every answer they gave 
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from itertools import pairwise
 from typing import Literal
 
@@ -173,28 +174,19 @@ def calibrate(
             )
         )
         answered = [r for r in rows if r[1] is not None]
-        ai_human = categorical_agreement(
-            [str(r[1]) for r in answered],
-            [str(r[2]) for r in answered],
-            [str(c) for c in categories],
+        doubled = [r for r in rows if r[3] is not None]
+
+        agreement = partial(
+            categorical_agreement,
+            categories=[str(c) for c in categories],
             item_max=item.max_points,
             reps=reps,
             confidence=confidence,
             seed=seed,
         )
-        doubled = [r for r in rows if r[3] is not None]
+        ai_human = agreement([str(r[1]) for r in answered], [str(r[2]) for r in answered])
         human_human = (
-            categorical_agreement(
-                [str(r[2]) for r in doubled],
-                [str(r[3]) for r in doubled],
-                [str(c) for c in categories],
-                item_max=item.max_points,
-                reps=reps,
-                confidence=confidence,
-                seed=seed,
-            )
-            if doubled
-            else None
+            agreement([str(r[2]) for r in doubled], [str(r[3]) for r in doubled]) if doubled else None
         )
         for name, stats in (("ai", ai_human), ("hh", human_human)):
             if stats is not None and stats.alignment is not None:

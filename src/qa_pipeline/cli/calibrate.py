@@ -48,6 +48,9 @@ def calibrate(
         bool, typer.Option("--pool-items", help="Pool items with the same id across checklists.")
     ] = False,
     period: PeriodOption = None,
+    confusion: Annotated[
+        bool, typer.Option("--confusion", help="Also print each item's confusion matrix (AI x controller).")
+    ] = False,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed for the bootstrap.")] = 0,
     out: Annotated[Path, typer.Option(help="Report data: JSON here, per-item CSV beside it.")] = Path(
@@ -76,6 +79,8 @@ def calibrate(
         raise ConfigError(f"no human reviews of scored calls in {store}: import review sheets first")
     write_report(report, out)
     print_report(report)
+    if confusion:
+        print_confusion(report)
     typer.echo(f"Report data: {out} and {out.with_suffix('.csv')}")
 
 
@@ -245,3 +250,17 @@ def print_trust_map(report: AgreementReport) -> None:
             "Most corrected by supervisors: "
             + ", ".join(f"{i.item_id} ({i.overrides})" for i in corrected if i.overrides)
         )
+
+
+def print_confusion(report: AgreementReport) -> None:
+    """Rows: the AI's answer; columns: the controller's. The off-diagonal cells are the disagreements."""
+    for item in report.items:
+        stats = item.ai_human
+        stdout.print(f"{item.item_id}: AI (rows) x controller (columns), n={stats.n}", soft_wrap=True)
+        table = Table()
+        table.add_column("AI \\ controller")
+        for label in stats.categories:
+            table.add_column(label, justify="right")
+        for label, row in zip(stats.categories, stats.confusion, strict=True):
+            table.add_row(label, *(str(count) for count in row))
+        stdout.print(table)
