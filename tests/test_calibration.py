@@ -16,6 +16,7 @@ from qa_pipeline.human_control import (
     agreement_report,
     export_scorecards,
     import_review_sheets,
+    plan_review,
     record_override,
 )
 from qa_pipeline.store import Store
@@ -192,3 +193,20 @@ def test_export_can_hold_back_unreviewed_calls(tmp_path: Path) -> None:
     )
     everything = export_scorecards(store, checklists, tmp_path / "all", hold_back=False)
     assert len(everything.written) == 12 and not everything.held_back
+
+
+def test_baseline_only_counts_the_random_picks_alone(tmp_path: Path) -> None:
+    store = Store(tmp_path / "qa.sqlite")
+    checklists = fill_store(store)
+    plan = plan_review(store, checklists, controllers=["qa.elena"], size=5, risk_picks=3, seed=2)
+    _import_seeds(store, checklists)
+    random = {p.call_id for p in plan.picks if p.kind == "random"}
+    everything = agreement_report(store, checklists, pool_items=True, reps=100)
+    assert everything.calls_by_pick == {
+        "random": 5,
+        "risk": len(plan.picks) - 5,
+        "unplanned": 12 - len(plan.picks),
+    }
+    baseline = agreement_report(store, checklists, pool_items=True, baseline_only=True, reps=100)
+    assert baseline.calls_reviewed == len(random) == 5 and baseline.baseline_only
+    assert baseline.calls_by_pick == {"random": 5, "risk": 0, "unplanned": 0}

@@ -78,6 +78,10 @@ class AgreementReport(BaseModel):
     confidence: float
     calls_reviewed: int
     calls_double_scored: int
+    calls_by_pick: dict[str, int] = Field(
+        description="reviewed calls by how they were picked: random (unbiased), risk (harder), unplanned"
+    )
+    baseline_only: bool = False
     reviewers: dict[str, int]
     items: list[ItemReport]
     totals_ai_human: NumericAgreement
@@ -125,13 +129,20 @@ def calibrate(
     overrides: list[Override] | None = None,
     rule: TrustRule | None = None,
     pool_items: bool = False,
+    pick_kinds: dict[tuple[str, str], str] | None = None,
+    baseline_only: bool = False,
     confidence: float = CONFIDENCE,
     reps: int = 2000,
     seed: int = 0,
 ) -> AgreementReport:
+    """`pick_kinds` says how each reviewed call was sampled; `baseline_only` keeps the random picks alone,
+    since risk-based picks are harder calls and bias agreement downwards."""
     rule = rule or TrustRule()
     metadata = metadata or {}
+    kinds = pick_kinds or {}
     cards = {(c.call_id, c.checklist_id): c for c in scorecards if c.checklist_id in checklists}
+    if baseline_only:
+        cards = {key: card for key, card in cards.items() if kinds.get(key) == "random"}
     answers: dict[tuple[str, str], dict[str, dict[str, str | int]]] = defaultdict(lambda: defaultdict(dict))
     for review in reviews:
         if (review.call_id, review.checklist_id) in cards:
@@ -216,6 +227,11 @@ def calibrate(
         confidence=confidence,
         calls_reviewed=len(answers),
         calls_double_scored=sum(len(r) > 1 for r in answers.values()),
+        calls_by_pick={
+            kind: sum(kinds.get(key, "unplanned") == kind for key in answers)
+            for kind in ("random", "risk", "unplanned")
+        },
+        baseline_only=baseline_only,
         reviewers=dict(sorted(reviewer_calls.items())),
         items=items,
         totals_ai_human=numeric_agreement(

@@ -175,11 +175,16 @@ def agreement_report(
     rule: TrustRule | None = None,
     period: str | None = None,
     pool_items: bool = False,
+    baseline_only: bool = False,
     reps: int = 2000,
     seed: int = 0,
 ) -> AgreementReport:
     metadata = _call_metadata(store)
     cards = scored_calls(store, checklists, period)
+    kinds: dict[tuple[str, str], str] = {}
+    for pick in store.sample_picks():  # a call picked at random in any sample counts as random
+        key = (pick.call_id, pick.checklist_id)
+        kinds[key] = "random" if pick.kind == "random" or kinds.get(key) == "random" else pick.kind
     return calibrate(
         cards,
         store.human_reviews(),
@@ -188,6 +193,8 @@ def agreement_report(
         overrides=store.overrides(),
         rule=rule,
         pool_items=pool_items,
+        pick_kinds=kinds,
+        baseline_only=baseline_only,
         reps=reps,
         seed=seed,
     )

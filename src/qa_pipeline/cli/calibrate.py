@@ -47,6 +47,9 @@ def calibrate(
     pool_items: Annotated[
         bool, typer.Option("--pool-items", help="Pool items with the same id across checklists.")
     ] = False,
+    baseline_only: Annotated[
+        bool, typer.Option("--baseline-only", help="Only calls picked by the random baseline (unbiased).")
+    ] = False,
     period: PeriodOption = None,
     confusion: Annotated[
         bool, typer.Option("--confusion", help="Also print each item's confusion matrix (AI x controller).")
@@ -72,6 +75,7 @@ def calibrate(
         rule=rule,
         period=period,
         pool_items=pool_items,
+        baseline_only=baseline_only,
         reps=bootstrap,
         seed=seed,
     )
@@ -189,6 +193,16 @@ def print_report(report: AgreementReport) -> None:
             str(item.overrides),
         )
     stdout.print(table)
+    picks = report.calls_by_pick
+    typer.echo(
+        f"Reviewed calls by how they were picked: {picks['random']} random baseline, "
+        f"{picks['risk']} risk-based, {picks['unplanned']} outside any sample"
+        + (
+            "; only the random baseline is counted."
+            if report.baseline_only
+            else ". Risk-based picks are harder calls: --baseline-only gives the unbiased estimate."
+        )
+    )
 
     totals = Table(title="Call totals (0-100)")
     for name in ("pair", "n", "MAE", "bias", "Bland-Altman limits", "ICC(A,1)", "Spearman"):
