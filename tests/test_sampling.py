@@ -118,3 +118,10 @@ def test_weak_and_corrected_items_feed_the_next_sample(store: Store) -> None:
     # Greeting: the AI missed both "no" answers people gave, so it is weak in every call it answered.
     assert any(r.startswith("weak items so far: ") and "greeting" in r for r in reasons)
     assert any(r == "often corrected: no_rudeness (1)" for r in reasons)
+
+
+def test_planning_the_same_sample_again_replaces_it(store: Store) -> None:
+    checklists = fill_store(store)
+    plan_review(store, checklists, controllers=["ann"], size=9, risk_picks=2)
+    plan = plan_review(store, checklists, controllers=["ann"], size=3, risk_picks=0)
+    assert sorted(p.call_id for p in store.sample_picks()) == sorted(p.call_id for p in plan.picks)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     create_engine,
+    delete,
     event,
     select,
 )
@@ -319,9 +320,11 @@ class Store:
         return [Override(**row._mapping) for row in rows]
 
     def save_sample(self, sample_id: str, picks: list[SamplePick]) -> None:
+        """A sample planned again under the same id (period and seed) replaces the earlier plan."""
         now = datetime.now(UTC)
         try:
             with self.engine.begin() as conn:
+                conn.execute(delete(sample_picks_table).where(sample_picks_table.c.sample_id == sample_id))
                 for pick in picks:
                     row = {"sample_id": sample_id, **pick.model_dump(), "created_at": now}
                     conn.execute(
