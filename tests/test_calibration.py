@@ -159,6 +159,11 @@ def test_overrides_need_a_comment_keep_the_ai_answer_and_are_counted(tmp_path: P
             supervisor="sue",
             comment="why not",
         )
+    with pytest.raises(ConfigError, match="already answered no_rudeness of en04_rude_agent with 'no'"):
+        record_override(
+            store, checklists, call_id="en04_rude_agent", item_id="no_rudeness", answer="no",
+            supervisor="sue", comment="Agree with the AI",
+        )  # fmt: skip
     before, after = record_override(
         store,
         checklists,

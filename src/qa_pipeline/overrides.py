@@ -30,6 +30,10 @@ def make_override(
     if parsed is None:
         raise ConfigError(f"{answer!r} is not an answer to {item_id}: use {'/'.join(allowed_answers(item))}")
     ai = next((v.answer for v in card.verdicts if v.item_id == item_id), None)
+    if ai == parsed:
+        raise ConfigError(
+            f"the AI already answered {item_id} of {card.call_id} with {parsed!r}: nothing to override"
+        )
     return Override(
         call_id=card.call_id,
         checklist_id=card.checklist_id,

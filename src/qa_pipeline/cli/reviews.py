@@ -48,7 +48,7 @@ def run_import(
     if not quiet:
         for result in results:
             for problem in result.problems:
-                stderr.print(f"[red]bad cell[/red] {problem}", highlight=False, soft_wrap=True)
+                stderr.print(f"[red]rejected[/red] {problem}", highlight=False, soft_wrap=True)
             counts = result.counts
             typer.echo(
                 f"{result.file}: {counts.inserted} new, {counts.updated} changed, "
