@@ -108,6 +108,7 @@ def test_broken_cells_are_reported_by_row_and_column_and_good_rows_import(
                 "ann",
             ],  # contradicts row 2
             ["en02_no_greeting", "inbound-service-en", "hold_etiquette", "N/A", "no hold", "ann"],  # good
+            ["ru01_exemplary", "inbound-service-ru", "greeting", "Да", "", "ann"],  # good: Russian yes
             ["en02_no_greeting", "inbound-service-xx", "greeting", "no", "", "ann"],  # unknown checklist
         ],
     )
@@ -119,10 +120,15 @@ def test_broken_cells_are_reported_by_row_and_column_and_good_rows_import(
     assert "row 6, column F (reviewer): empty" in problems
     assert "row 7, column D (answer): 'na' is not one of yes/no" in problems
     assert "row 8, column D (answer): row 2 gives this call, item and reviewer another answer" in problems
-    assert "row 10, column B (checklist): unknown checklist 'inbound-service-xx'" in problems
+    assert "row 11, column B (checklist): unknown checklist 'inbound-service-xx'" in problems
     assert len(result.problems) == 7 and all(p.startswith(str(path)) for p in result.problems)
     stored = {(r.call_id, r.item_id): r for r in store.human_reviews()}
-    assert set(stored) == {("en01_billing_exemplary", "greeting"), ("en02_no_greeting", "hold_etiquette")}
+    assert set(stored) == {
+        ("en01_billing_exemplary", "greeting"),
+        ("en02_no_greeting", "hold_etiquette"),
+        ("ru01_exemplary", "greeting"),
+    }
+    assert stored[("ru01_exemplary", "greeting")].answer == "yes"
     assert stored[("en02_no_greeting", "hold_etiquette")].answer == "na"
 
 

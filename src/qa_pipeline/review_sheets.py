@@ -44,6 +44,8 @@ COLUMNS = [
 ]
 AI_COLUMNS = ["ai_answer", "ai_confidence", "ai_evidence"]
 REQUIRED = ["call_id", "checklist", "item_id", "answer", "reviewer"]
+# Words controllers type in CSV sheets instead of picking from the drop-down (Russian teams included).
+ANSWER_ALIASES = {"n/a": "na", "n.a.": "na", "да": "yes", "нет": "no", "н/п": "na", "н/д": "na"}
 WIDTHS = {"question": 50, "guidance": 50, "comment": 30, "call_id": 26, "audio": 24, "ai_evidence": 40}
 
 
@@ -295,7 +297,7 @@ def parse_answer(raw: Any, item: Item) -> str | int | None:
             raw = int(raw.strip())
         return raw if isinstance(raw, int) and 0 <= raw <= item.max_points else None
     text = str(raw).strip().lower()
-    text = "na" if text in ("n/a", "n.a.") else text
+    text = ANSWER_ALIASES.get(text, text)
     return text if text in allowed_answers(item) else None
 
 
