@@ -1,9 +1,13 @@
 """The transcript is untrusted: nothing said in a call can change the prompt's structure or the schema."""
 
+import shutil
 from pathlib import Path
 
+import pytest
+
 from qa_pipeline.checklist import load_checklist
-from qa_pipeline.judge_prompt import build_prompt, output_schema
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.judge_prompt import build_prompt, output_schema, prompt_dir, prompt_hash
 from qa_pipeline.models import CallTimings, Segment, Transcript
 
 REPO = Path(__file__).resolve().parent.parent
@@ -85,3 +89,15 @@ def test_prompt_hash_is_stable_and_stored_with_the_version() -> None:
     second = build_prompt(CHECKLIST, transcript(("agent", "Something else entirely")))
     assert first.prompt_hash == second.prompt_hash
     assert first.prompt_hash.startswith("judge-v1@")
+
+
+def test_prompt_versions_can_come_from_a_team_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    own = tmp_path / "judge-v1"
+    shutil.copytree(prompt_dir(), own)
+    (own / "system.j2").write_text((own / "system.j2").read_text(encoding="utf-8") + "\nBe strict.", "utf-8")
+    shipped = prompt_hash()
+    monkeypatch.setenv("QA_PIPELINE_PROMPTS", str(tmp_path))
+    assert prompt_dir() == own
+    assert prompt_hash() != shipped  # a changed template is a different prompt on every scorecard
+    with pytest.raises(ConfigError, match="prompt 'judge-v9' not found"):
+        prompt_dir("judge-v9")

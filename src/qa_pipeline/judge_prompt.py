@@ -9,7 +9,9 @@ so nothing said can change what the judge is allowed to answer.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,9 +19,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from qa_pipeline.checklist import Checklist, Item
+from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import Transcript
 
-PROMPTS = Path(__file__).resolve().parent.parent.parent / "prompts"
+# The source tree's prompts/ (editable installs); a wheel installs the same files under
+# <prefix>/share/qa-pipeline/prompts; QA_PIPELINE_PROMPTS points at a team's own prompt versions.
+SOURCE_PROMPTS = Path(__file__).resolve().parent.parent.parent / "prompts"
+INSTALLED_PROMPTS = Path(sys.prefix) / "share" / "qa-pipeline" / "prompts"
 DEFAULT_PROMPT = "judge-v1"
 MAX_QUOTES = 2
 MAX_QUOTE_CHARS = 80
@@ -35,7 +41,14 @@ class JudgePrompt:
 
 
 def prompt_dir(name: str = DEFAULT_PROMPT) -> Path:
-    return PROMPTS / name
+    """The folder of one prompt version: the first of $QA_PIPELINE_PROMPTS, the source tree and the
+    installed copy that has it."""
+    roots = [Path(os.environ["QA_PIPELINE_PROMPTS"])] if os.environ.get("QA_PIPELINE_PROMPTS") else []
+    roots += [SOURCE_PROMPTS, INSTALLED_PROMPTS]
+    for root in roots:
+        if (root / name / "system.j2").is_file():
+            return root / name
+    raise ConfigError(f"prompt {name!r} not found in {', '.join(str(r) for r in roots)}")
 
 
 def prompt_hash(name: str = DEFAULT_PROMPT) -> str:
