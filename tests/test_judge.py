@@ -128,10 +128,13 @@ def test_openai_backend_over_real_http(server_url: str, transcript: Transcript) 
 
 def test_unreachable_server_marks_items_for_a_person(transcript: Transcript) -> None:
     backend = make_backend("openai", model="x", base_url=f"http://127.0.0.1:{free_port()}/v1", timeout=5)
-    card, stats = Judge(backend, retries=2).score(small_checklist(), transcript)
-    assert stats["attempts"] == 3
-    assert all(v.needs_human and v.answer is None and "judge_failed" in v.flags for v in card.verdicts)
-    assert card.total is None and not card.complete
+    # Two calls sent concurrently: each failure stays with its call, each call retries on its own.
+    results = Judge(backend, retries=2).score_many([(small_checklist(), transcript)] * 2)
+    assert len(results) == 2
+    for card, stats in results:
+        assert stats["attempts"] == 3 and len(stats["errors"]) == 3
+        assert all(v.needs_human and v.answer is None and "judge_failed" in v.flags for v in card.verdicts)
+        assert card.total is None and not card.complete
 
 
 def test_score_command_stores_and_reuses_scorecards(tmp_path: Path, seeds: Path) -> None:
