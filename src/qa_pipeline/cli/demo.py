@@ -1,4 +1,4 @@
-"""`qa-pipeline demo`: run the pipeline on the shipped demo corpus and show how well it heard the calls."""
+"""`qa-pipeline demo`: the whole pipeline on the shipped demo corpus, from audio to the trust map."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def demo(
         bool, typer.Option("--json", help="Print machine-readable results to stdout.")
     ] = False,
 ) -> None:
-    """Transcribe and score the demo calls; compare both with the scripts the calls were made from."""
+    """Transcribe and score the demo calls against their scripts; then human control: a review sample,
+    the seed controllers' scores, agreement and the trust map."""
     manifest = seeds / "manifest.csv"
     if not manifest.is_file():
         raise ConfigError(f"{manifest}: demo corpus not found; run from the repository root or pass --seeds")
