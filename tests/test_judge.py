@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from qa_pipeline.checklist import Checklist, load_checklist
 from qa_pipeline.cli import app
 from qa_pipeline.ingest import CallSource, probe_call
-from qa_pipeline.judge import Judge, allowed_answers
+from qa_pipeline.judge import Judge
 from qa_pipeline.judge_backends import TransformersBackend, make_backend
 from qa_pipeline.models import Scorecard, Transcript
 from qa_pipeline.transcribe import Transcriber
@@ -51,7 +51,7 @@ def assert_valid_scorecard(card: Scorecard, checklist: Checklist) -> None:
     assert [v.item_id for v in card.verdicts] == [item.id for item in checklist.items]
     for item, verdict in zip(checklist.items, card.verdicts, strict=True):
         assert not verdict.needs_human
-        assert verdict.answer in allowed_answers(item)
+        assert verdict.answer in item.answers
         assert verdict.confidence is not None and 0.0 <= verdict.confidence <= 1.0
         for evidence in verdict.evidence:
             assert evidence.matched == (evidence.start is not None)

@@ -9,10 +9,10 @@ import pytest
 from openpyxl import load_workbook
 from scored_store import fill_store
 
-from qa_pipeline.checklist import Checklist
+from qa_pipeline.checklist import Checklist, Item
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.human_control import import_review_sheets, plan_review, write_review_sheets
-from qa_pipeline.review_sheets import read_sheet
+from qa_pipeline.review_sheets import parse_answer, read_sheet
 from qa_pipeline.store import Store
 
 Project = tuple[Store, dict[str, Checklist]]
@@ -154,3 +154,15 @@ def test_unreadable_sheets_name_the_file(project: Project, tmp_path: Path) -> No
     result = import_review_sheets(store, [headerless, fake], checklists)
     assert "missing column(s) call_id, checklist, item_id, answer, reviewer" in result[0].problems[0]
     assert result[1].problems and store.human_reviews() == []
+
+
+def test_scale_answers_parse_like_the_checklist_defines_them() -> None:
+    # The judge may answer N/A on a scale item that allows it; so may a controller in a sheet.
+    item = Item(
+        id="tone", question="How warm was the agent's tone?", answer="scale", scale_max=3, allow_na=True
+    )
+    assert item.answers == [0, 1, 2, 3, "na"]
+    assert [parse_answer(raw, item) for raw in (2.0, " 3 ", "N/A", "na", 0)] == [2, 3, "na", "na", 0]
+    assert [parse_answer(raw, item) for raw in (4, "7", 2.5, True, "yes")] == [None] * 5
+    strict = item.model_copy(update={"allow_na": False})
+    assert parse_answer("na", strict) is None

@@ -25,7 +25,6 @@ from qa_pipeline.agreement import (
 )
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.models import CallMetadata, HumanReview, ItemVerdict, Override, Scorecard
-from qa_pipeline.review_sheets import allowed_answers
 from qa_pipeline.scoring import score_call
 
 TrustStatus = Literal["ai_may_score_alone", "human_control_required", "too_few_reviews"]
@@ -181,7 +180,7 @@ def calibrate(
         item = checklist.item(item_id)
         categories = list(
             dict.fromkeys(
-                a for key in {r[0][1] for r in rows} for a in allowed_answers(checklists[key].item(item_id))
+                a for key in {r[0][1] for r in rows} for a in checklists[key].item(item_id).answer_labels
             )
         )
         answered = [r for r in rows if r[1] is not None]

@@ -70,6 +70,19 @@ class Item(BaseModel):
     def max_points(self) -> int:
         return self.scale_max if self.answer == "scale" and self.scale_max else 1
 
+    @property
+    def answers(self) -> list[str | int]:
+        """Every answer the item allows, for the judge, the review sheets and the statistics alike."""
+        values: list[str | int] = (
+            ["yes", "no"] if self.answer == "yes_no" else list(range(self.max_points + 1))
+        )
+        return [*values, "na"] if self.allow_na else values
+
+    @property
+    def answer_labels(self) -> list[str]:
+        """The same answers as a person types them in a sheet."""
+        return [str(answer) for answer in self.answers]
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")

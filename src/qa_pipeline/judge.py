@@ -55,14 +55,9 @@ def parse_reply(text: str, checklist: Checklist) -> dict[str, ItemReply]:
         raise InvalidReply(f"reply items {list(replies)} differ from checklist items {expected}")
     for item in checklist.items:
         answer = replies[item.id].answer
-        if answer not in allowed_answers(item):
+        if answer not in item.answers:
             raise InvalidReply(f"item {item.id}: answer {answer!r} not allowed")
     return replies
-
-
-def allowed_answers(item: Item) -> list[str | int]:
-    answers: list[str | int] = ["yes", "no"] if item.answer == "yes_no" else list(range(item.max_points + 1))
-    return [*answers, "na"] if item.allow_na else answers
 
 
 class Judge:
@@ -201,7 +196,7 @@ def _roles_parser(count: int) -> Callable[[str], list[Literal["agent", "customer
 def _verdict(
     item: Item, reply: ItemReply, generation: Generation, position: int | None, transcript: Transcript
 ) -> ItemVerdict:
-    options = [str(a) for a in allowed_answers(item)]
+    options = item.answer_labels
     closing = '"' if isinstance(reply.answer, str) else ""
     confidence = (
         answer_confidence(generation, position, str(reply.answer), options, closing)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import ItemVerdict, Override, Scorecard
-from qa_pipeline.review_sheets import allowed_answers, parse_answer
+from qa_pipeline.review_sheets import parse_answer
 from qa_pipeline.scoring import score_call
 
 
@@ -28,7 +28,7 @@ def make_override(
         raise ConfigError(f"{item_id!r} is not an item of checklist {checklist.id}") from None
     parsed = parse_answer(answer, item)
     if parsed is None:
-        raise ConfigError(f"{answer!r} is not an answer to {item_id}: use {'/'.join(allowed_answers(item))}")
+        raise ConfigError(f"{answer!r} is not an answer to {item_id}: use {'/'.join(item.answer_labels)}")
     ai = next((v.answer for v in card.verdicts if v.item_id == item_id), None)
     if ai == parsed:
         raise ConfigError(

@@ -56,12 +56,6 @@ class CallInfo(BaseModel):
     date: str | None = None
 
 
-def allowed_answers(item: Item) -> list[str]:
-    if item.answer == "scale":
-        return [str(v) for v in range(item.max_points + 1)]
-    return ["yes", "no", "na"] if item.allow_na else ["yes", "no"]
-
-
 def _scope_text(item: Item) -> str:
     parts = [] if item.scope.speaker == "both" else [f"{item.scope.speaker} only"]
     window = item.scope.window
@@ -98,7 +92,7 @@ def review_rows(
                     "question": item.question,
                     "guidance": item.guidance.strip(),
                     "scope": _scope_text(item),
-                    "allowed": "/".join(allowed_answers(item)),
+                    "allowed": "/".join(item.answer_labels),
                     "answer": "",
                     "comment": "",
                     "reviewer": reviewer,
@@ -264,7 +258,7 @@ def read_sheet(path: Path, checklists: dict[str, Checklist], known_calls: set[st
         if item is not None:
             answer = parse_answer(raw_answer, item)
             if answer is None:
-                problem("answer", f"{raw_answer!r} is not one of {'/'.join(allowed_answers(item))}")
+                problem("answer", f"{raw_answer!r} is not one of {'/'.join(item.answer_labels)}")
         if len(problems) > before or answer is None:
             continue
         key = (call_id, checklist_id, item_id, reviewer)
@@ -288,17 +282,16 @@ def read_sheet(path: Path, checklists: dict[str, Checklist], known_calls: set[st
 
 def parse_answer(raw: Any, item: Item) -> str | int | None:
     """The answer as the checklist defines it, or None when the cell holds something else."""
-    if item.answer == "scale":
-        if isinstance(raw, bool):
-            return None
+    if item.answer == "scale" and not isinstance(raw, bool):
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)
         if isinstance(raw, str) and raw.strip().isdigit():
             raw = int(raw.strip())
-        return raw if isinstance(raw, int) and 0 <= raw <= item.max_points else None
+        if isinstance(raw, int):
+            return raw if raw in item.answers else None
     text = str(raw).strip().lower()
     text = ANSWER_ALIASES.get(text, text)
-    return text if text in allowed_answers(item) else None
+    return text if text in item.answer_labels else None
 
 
 def _xlsx_records(path: Path) -> tuple[str, list[str], list[tuple[int, list[Any]]]]:
