@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import (
@@ -36,6 +37,7 @@ from qa_pipeline.errors import StoreError
 from qa_pipeline.models import Call, CallMetadata, HumanReview, Override, SamplePick, Scorecard, Transcript
 
 DEFAULT_STORE = Path("qa-work") / "qa.sqlite"
+M = TypeVar("M", bound=BaseModel)
 
 metadata = MetaData()
 
@@ -187,16 +189,11 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot save transcript of {call.call_id} to {self.url}: {exc}") from exc
 
-    def transcripts(self) -> list[Transcript]:
-        """The newest transcript of every call."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(transcripts_table.c.call_id, transcripts_table.c.transcript).order_by(
-                    transcripts_table.c.created_at
-                )
-            ).all()
-        newest = {call_id: payload for call_id, payload in rows}
-        return [Transcript.model_validate(newest[k]) for k in sorted(newest)]
+    def transcripts(self, call_ids: Iterable[str] | None = None) -> list[Transcript]:
+        """The newest transcript of every call, or of the given calls only."""
+        table = transcripts_table
+        where = [table.c.call_id.in_(list(call_ids))] if call_ids is not None else []
+        return self._newest(Transcript, table.c.transcript, [table.c.call_id], where)
 
     def cached_scorecard(self, cache_key: str) -> Scorecard | None:
         with self.engine.connect() as conn:
@@ -223,14 +220,19 @@ class Store:
 
     def scorecards(self) -> list[Scorecard]:
         """The newest scorecard of every call for every checklist it was scored against."""
+        table = scorecards_table
+        return self._newest(Scorecard, table.c.scorecard, [table.c.call_id, table.c.checklist_id])
+
+    def _newest(
+        self, model: type[M], payload: Column[Any], keys: list[Column[Any]], where: list[Any] | None = None
+    ) -> list[M]:
+        """Rows are never deleted: a newer row for the same keys (a re-run) wins; results in key order."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(
-                    scorecards_table.c.call_id, scorecards_table.c.checklist_id, scorecards_table.c.scorecard
-                ).order_by(scorecards_table.c.created_at)
+                select(*keys, payload).where(*(where or [])).order_by(payload.table.c.created_at)
             ).all()
-        newest = {(call_id, checklist_id): payload for call_id, checklist_id, payload in rows}
-        return [Scorecard.model_validate(newest[key]) for key in sorted(newest)]
+        newest = {tuple(row[:-1]): row[-1] for row in rows}
+        return [model.model_validate(newest[key]) for key in sorted(newest)]
 
     def call_records(self) -> dict[str, dict[str, Any]]:
         """Audio path, duration and metadata of every call, for sampling and review sheets."""
@@ -278,20 +280,7 @@ class Store:
         return counts
 
     def human_reviews(self) -> list[HumanReview]:
-        table = human_reviews_table
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    table.c.call_id,
-                    table.c.checklist_id,
-                    table.c.item_id,
-                    table.c.reviewer,
-                    table.c.answer,
-                    table.c.comment,
-                    table.c.source,
-                )
-            ).all()
-        return [HumanReview(**row._mapping) for row in rows]
+        return self._models(human_reviews_table, HumanReview)
 
     def add_override(self, override: Override) -> None:
         try:
@@ -304,20 +293,7 @@ class Store:
 
     def overrides(self) -> list[Override]:
         """Every override, oldest first (the last one for an item is the one in force)."""
-        table = overrides_table
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    table.c.call_id,
-                    table.c.checklist_id,
-                    table.c.item_id,
-                    table.c.supervisor,
-                    table.c.ai_answer,
-                    table.c.answer,
-                    table.c.comment,
-                ).order_by(table.c.id)
-            ).all()
-        return [Override(**row._mapping) for row in rows]
+        return self._models(overrides_table, Override, order_by=overrides_table.c.id)
 
     def save_sample(self, sample_id: str, picks: list[SamplePick]) -> None:
         """A sample planned again under the same id (period and seed) replaces the earlier plan."""
@@ -334,14 +310,14 @@ class Store:
             raise StoreError(f"cannot save sample {sample_id} to {self.url}: {exc}") from exc
 
     def sample_picks(self) -> list[SamplePick]:
-        table = sample_picks_table
+        return self._models(sample_picks_table, SamplePick)
+
+    def _models(self, table: Table, model: type[M], order_by: Column[Any] | None = None) -> list[M]:
+        """Rows as the pydantic model whose fields name the table's columns."""
+        query = select(*(table.c[name] for name in model.model_fields))
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    table.c.call_id, table.c.checklist_id, table.c.kind, table.c.reasons, table.c.reviewers
-                )
-            ).all()
-        return [SamplePick(**row._mapping) for row in rows]
+            rows = conn.execute(query if order_by is None else query.order_by(order_by)).all()
+        return [model.model_validate(dict(row._mapping)) for row in rows]
 
     def _upsert(self, table: Table, row: dict[str, Any], keys: list[str]) -> Any:
         insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
