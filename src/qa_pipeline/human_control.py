@@ -31,11 +31,16 @@ def _call_metadata(store: Store) -> dict[str, CallMetadata]:
     return {call_id: record["metadata"] for call_id, record in store.call_records().items()}
 
 
-def scored_calls(store: Store, checklists: dict[str, Checklist], period: str | None) -> list[Scorecard]:
-    metadata = _call_metadata(store)
+def _in_scope(
+    cards: list[Scorecard],
+    metadata: dict[str, CallMetadata],
+    checklists: dict[str, Checklist],
+    period: str | None,
+) -> list[Scorecard]:
+    """Scorecards of the loaded checklists for calls of the period."""
     return [
         card
-        for card in store.scorecards()
+        for card in cards
         if card.checklist_id in checklists and _in_period(metadata.get(card.call_id), period)
     ]
 
@@ -66,10 +71,11 @@ def plan_review(
     if (size is None) == (precision is None):
         raise ConfigError("give either --size (calls) or --precision (width of the agreement interval)")
     metadata = _call_metadata(store)
-    reviewed = {(r.call_id, r.checklist_id) for r in store.human_reviews()}
+    all_cards, reviews = store.scorecards(), store.human_reviews()
+    reviewed = {(r.call_id, r.checklist_id) for r in reviews}
     cards = [
         c
-        for c in scored_calls(store, checklists, period)
+        for c in _in_scope(all_cards, metadata, checklists, period)
         if include_reviewed or (c.call_id, c.checklist_id) not in reviewed
     ]
     if precision is not None:
@@ -81,9 +87,8 @@ def plan_review(
     else:
         size_reason = f"fixed size {size}"
     assert size is not None
-    report = calibrate(
-        store.scorecards(), store.human_reviews(), checklists, metadata=metadata, reps=200
-    )  # only for which items people doubt so far; intervals need few resamples here
+    # Only which items people doubt so far: the intervals need few resamples here.
+    report = calibrate(all_cards, reviews, checklists, metadata=metadata, reps=200)
     plan_options = SamplePlanOptions(
         size=max(size, 1),
         risk_picks=risk_picks if risk_picks is not None else max(1, size // 4),
@@ -122,7 +127,7 @@ def write_review_sheets(
         for call_id, r in records.items()
     }
     cards = {(c.call_id, c.checklist_id): c for c in store.scorecards()} if show_ai else None
-    transcripts = {t.call_id: t for t in store.transcripts()}
+    transcripts = {t.call_id: t for t in store.transcripts({pick.call_id for pick in plan.picks})}
     written = []
     controllers = sorted({name for pick in plan.picks for name in pick.reviewers})
     for controller in controllers:
@@ -180,7 +185,7 @@ def agreement_report(
     seed: int = 0,
 ) -> AgreementReport:
     metadata = _call_metadata(store)
-    cards = scored_calls(store, checklists, period)
+    cards = _in_scope(store.scorecards(), metadata, checklists, period)
     kinds: dict[tuple[str, str], str] = {}
     for pick in store.sample_picks():  # a call picked at random in any sample counts as random
         key = (pick.call_id, pick.checklist_id)
@@ -227,9 +232,10 @@ def record_override(
     checklist = checklists.get(card.checklist_id)
     if checklist is None:
         raise ConfigError(f"checklist {card.checklist_id!r} of call {call_id} is not loaded (--checklist)")
-    before = apply_overrides(card, checklist, store.overrides())
-    store.add_override(make_override(card, checklist, item_id, answer, supervisor, comment))
-    return before, apply_overrides(card, checklist, store.overrides())
+    earlier = store.overrides()
+    override = make_override(card, checklist, item_id, answer, supervisor, comment)
+    store.add_override(override)
+    return apply_overrides(card, checklist, earlier), apply_overrides(card, checklist, [*earlier, override])
 
 
 class ExportResult(BaseModel):
@@ -247,7 +253,7 @@ def export_scorecards(
     touched = {(r.call_id, r.checklist_id) for r in store.human_reviews()}
     touched |= {(o.call_id, o.checklist_id) for o in overrides}
     result = ExportResult(written=[], held_back=[])
-    for card in scored_calls(store, checklists, period):
+    for card in _in_scope(store.scorecards(), _call_metadata(store), checklists, period):
         if hold_back and (card.call_id, card.checklist_id) not in touched:
             result.held_back.append(card.call_id)
             continue
