@@ -40,56 +40,46 @@ class Candidate(BaseModel):
     metadata: CallMetadata
 
 
-def risk_reasons(card: Scorecard, options: SamplePlanOptions) -> list[str]:
-    """Why a call deserves a person's eyes beyond chance, most serious first."""
-    reasons = [f"critical fail: {item}" for item in card.failed_critical]
-    reasons += [f"critical flag: {item}" for item in card.flagged_critical]
+# How serious each kind of risk is when picks are ranked; lower first.
+CRITICAL_FAIL, JUDGE_FAILED, CRITICAL_FLAG, WEAK_ITEM, CORRECTED, BORDERLINE, LOW_CONFIDENCE = range(7)
+
+
+def ranked_risks(card: Scorecard, options: SamplePlanOptions) -> list[tuple[int, str]]:
+    """Why a call deserves a person's eyes beyond chance: (severity, reason) pairs."""
+    reasons = [(CRITICAL_FAIL, f"critical fail: {item}") for item in card.failed_critical]
+    reasons += [(CRITICAL_FLAG, f"critical flag: {item}") for item in card.flagged_critical]
     unanswered = [v.item_id for v in card.verdicts if v.needs_human]
     if unanswered:
-        reasons.append(f"judge could not answer: {', '.join(unanswered)}")
+        reasons.append((JUDGE_FAILED, f"judge could not answer: {', '.join(unanswered)}"))
     answered = [v.item_id for v in card.verdicts if v.answer is not None]
     weak = [item for item in answered if item in options.weak_items]
     if weak:
-        reasons.append(f"weak items so far: {_names(weak)}")
+        reasons.append((WEAK_ITEM, f"weak items so far: {_names(weak)}"))
     corrected = [
         f"{item} ({options.corrected_items[item]})" for item in answered if item in options.corrected_items
     ]
     if corrected:
-        reasons.append(f"often corrected: {_names(corrected)}")
+        reasons.append((CORRECTED, f"often corrected: {_names(corrected)}"))
     total = card.total
     if (
         total is not None
         and not card.failed_critical
         and abs(total - options.pass_mark) <= options.borderline
     ):
-        reasons.append(f"borderline total: {card.total:.0f} (pass mark {options.pass_mark:.0f})")
+        reasons.append((BORDERLINE, f"borderline total: {total:.0f} (pass mark {options.pass_mark:.0f})"))
     shaky = [
         f"{v.item_id} {v.confidence:.2f}"
         for v in card.verdicts
         if v.confidence is not None and v.confidence < options.low_confidence
     ]
     if shaky:
-        reasons.append(f"low confidence: {_names(shaky)}")
+        reasons.append((LOW_CONFIDENCE, f"low confidence: {_names(shaky)}"))
     return reasons
 
 
 def _names(names: list[str], shown: int = 3) -> str:
     more = len(names) - shown
     return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
-
-
-def _severity(reasons: list[str]) -> int:
-    order = [
-        "critical fail",
-        "judge could not",
-        "critical flag",
-        "weak item",
-        "often corrected",
-        "borderline",
-    ]
-    return min(
-        (i for i, prefix in enumerate(order) for r in reasons if r.startswith(prefix)), default=len(order)
-    )
 
 
 def plan_sample(candidates: list[Candidate], options: SamplePlanOptions) -> list[SamplePick]:
@@ -109,7 +99,8 @@ def plan_sample(candidates: list[Candidate], options: SamplePlanOptions) -> list
         for index in sorted(rng.choice(len(group), size=quotas[name], replace=False).tolist()):
             card = group[index].scorecard
             chosen.add((card.call_id, card.checklist_id))
-            reasons = [f"random baseline ({options.stratum}: {name})", *risk_reasons(card, options)]
+            risks = [reason for _, reason in ranked_risks(card, options)]
+            reasons = [f"random baseline ({options.stratum}: {name})", *risks]
             picks.append(
                 SamplePick(
                     call_id=card.call_id, checklist_id=card.checklist_id, kind="random", reasons=reasons
@@ -118,9 +109,9 @@ def plan_sample(candidates: list[Candidate], options: SamplePlanOptions) -> list
     risky = []
     for candidate in ordered:
         card = candidate.scorecard
-        reasons = risk_reasons(card, options)
-        if reasons and (card.call_id, card.checklist_id) not in chosen:
-            risky.append((_severity(reasons), rng.random(), card, reasons))
+        ranked = ranked_risks(card, options)
+        if ranked and (card.call_id, card.checklist_id) not in chosen:
+            risky.append((min(rank for rank, _ in ranked), rng.random(), card, [r for _, r in ranked]))
     for _, _, card, reasons in sorted(risky, key=lambda r: (r[0], r[1]))[: options.risk_picks]:
         picks.append(
             SamplePick(call_id=card.call_id, checklist_id=card.checklist_id, kind="risk", reasons=reasons)
