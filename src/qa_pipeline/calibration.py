@@ -24,8 +24,8 @@ from qa_pipeline.agreement import (
     numeric_agreement,
 )
 from qa_pipeline.checklist import Checklist
-from qa_pipeline.models import CallMetadata, HumanReview, ItemVerdict, Override, Scorecard
-from qa_pipeline.scoring import score_call
+from qa_pipeline.models import CallMetadata, HumanReview, Override, Scorecard
+from qa_pipeline.scoring import score_answers
 
 TrustStatus = Literal["ai_may_score_alone", "human_control_required", "too_few_reviews"]
 
@@ -281,8 +281,7 @@ def _drift(items: list[ItemReport], rule: TrustRule) -> list[DriftFinding]:
 def _human_total(checklist: Checklist, call_id: str, given: dict[str, str | int]) -> float | None:
     if any(item.id not in given for item in checklist.items):
         return None
-    verdicts = [ItemVerdict(item_id=i, answer=a, source="human") for i, a in given.items()]
-    return score_call(checklist, call_id, verdicts).total
+    return score_answers(checklist, call_id, given).total
 
 
 def _totals(

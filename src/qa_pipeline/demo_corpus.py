@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.models import ItemVerdict, Scorecard
-from qa_pipeline.scoring import score_call
+from qa_pipeline.models import Scorecard
+from qa_pipeline.scoring import score_answers
 
 Expected = Literal["yes", "no", "na"]
 
@@ -90,12 +90,7 @@ def load_scripts(folder: Path) -> dict[str, DialogueScript]:
 
 def expected_scorecard(script: DialogueScript, checklist: Checklist) -> Scorecard:
     """The scorecard the call was written to earn, scored by the same maths as the AI's."""
-    verdicts = [
-        ItemVerdict(item_id=item.id, answer=script.expected[item.id], source="human")
-        for item in checklist.items
-        if item.id in script.expected
-    ]
-    return score_call(checklist, script.call_id, verdicts)
+    return score_answers(checklist, script.call_id, script.expected)
 
 
 def item_agreement(ai: Scorecard, truth: Scorecard) -> dict[str, bool]:

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from qa_pipeline.checklist import Checklist, Item
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import ItemVerdict, Scorecard
@@ -65,3 +67,13 @@ def score_call(
         flagged_critical=flagged,
         judge=judge or {},
     )
+
+
+def score_answers(checklist: Checklist, call_id: str, answers: Mapping[str, str | int]) -> Scorecard:
+    """A person's answers (a controller's sheet, a script's intent) scored by the same maths as the AI's."""
+    verdicts = [
+        ItemVerdict(item_id=item.id, answer=answers[item.id], source="human")
+        for item in checklist.items
+        if item.id in answers
+    ]
+    return score_call(checklist, call_id, verdicts)
