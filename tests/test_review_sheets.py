@@ -166,3 +166,19 @@ def test_scale_answers_parse_like_the_checklist_defines_them() -> None:
     assert [parse_answer(raw, item) for raw in (4, "7", 2.5, True, "yes")] == [None] * 5
     strict = item.model_copy(update={"allow_na": False})
     assert parse_answer("na", strict) is None
+
+
+def test_every_controller_gets_their_own_sheet_even_with_dots_in_names(
+    project: Project, tmp_path: Path
+) -> None:
+    store, checklists = project
+    plan = plan_review(store, checklists, controllers=["qa.elena", "qa.mikhail"], size=4, risk_picks=0)
+    files = write_review_sheets(store, plan, checklists, tmp_path / "review")
+    assert sorted(f.name for f in files) == [
+        "plan.json",
+        "review-qa.elena.csv",
+        "review-qa.elena.xlsx",
+        "review-qa.mikhail.csv",
+        "review-qa.mikhail.xlsx",
+    ]
+    assert all(f.is_file() for f in files)

@@ -132,10 +132,11 @@ def write_review_sheets(
     controllers = sorted({name for pick in plan.picks for name in pick.reviewers})
     for controller in controllers:
         rows = review_rows(plan.picks, controller, checklists, calls, cards)
-        stem = out / f"review-{_safe(controller)}"
-        write_xlsx(stem.with_suffix(".xlsx"), rows, transcripts)
-        write_csv(stem.with_suffix(".csv"), rows)
-        written += [stem.with_suffix(".xlsx"), stem.with_suffix(".csv")]
+        # Names such as "qa.elena" hold dots, so the extension is appended, never swapped in.
+        xlsx, csv = out / f"review-{_safe(controller)}.xlsx", out / f"review-{_safe(controller)}.csv"
+        write_xlsx(xlsx, rows, transcripts)
+        write_csv(csv, rows)
+        written += [xlsx, csv]
     write_json_atomic(out / "plan.json", plan)
     written.append(out / "plan.json")
     return written
