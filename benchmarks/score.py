@@ -1,11 +1,15 @@
-"""Benchmark the judge: speed (calls/hour, tokens/s) and accuracy against the demo scripts' intended answers.
+"""Benchmark the judge: agreement with the scripts' labels per item and per method, and speed.
 
-Reads transcripts from a store (run `qa-pipeline demo` or `qa-pipeline transcribe seeds/manifest.csv` first),
-scores each call afresh (no cache), and compares with what each dialogue script was written to earn. The
-injected call (en08) shows whether speech aimed at the scorer moved the scores.
+Two sets: the 12 demo calls (`seeds/scripts/`, the set the shipped checklists' rules were written
+beside) and the evaluation set (`seeds/eval/`, 44 calls written apart from them, with traps where a
+phrase is said but the behaviour is wrong and the reverse). Two sources: the scripts' own text (timed by
+a speaking rate: what a perfect ASR would give) and ASR transcripts from a store. Every call is scored
+afresh (no cache). Agreement is printed per item and per method (rule / LLM) with Wilson intervals;
+items the judge left to a person are counted apart, not as agreement.
 
-    python benchmarks/score.py                                   # bundled SmolLM2 on CPU
-    python benchmarks/score.py --model Qwen/Qwen2.5-7B-Instruct --device cuda --batch-size 8
+    python benchmarks/score.py                              # both sets, script text, bundled 1.5B judge
+    python benchmarks/score.py --set demo --source asr      # demo ASR transcripts (run the demo first)
+    python benchmarks/score.py --set eval --source asr --store eval.sqlite   # after transcribing eval audio
     python benchmarks/score.py --backend openai --base-url http://localhost:8000/v1 --model qwen2.5-7b
 """
 
@@ -15,92 +19,183 @@ import argparse
 import resource
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
-from qa_pipeline.checklist import load_checklists
-from qa_pipeline.demo_corpus import expected_scorecard, item_agreement, load_scripts
-from qa_pipeline.judge import Judge
-from qa_pipeline.judge_backends import make_backend
-from qa_pipeline.score_batch import select_checklist
+from qa_pipeline.agreement import wilson_interval
+from qa_pipeline.checklist import Checklist, load_checklists
+from qa_pipeline.demo_corpus import DialogueScript, load_script_set, load_scripts, script_transcript
+from qa_pipeline.judging.backends import make_backend
+from qa_pipeline.judging.judge import Judge
+from qa_pipeline.judging.score_batch import select_checklist
+from qa_pipeline.judging.thresholds import fit_all, labelled_probabilities, thresholds_for, write_thresholds
+from qa_pipeline.models import Transcript
 from qa_pipeline.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
-INJECTED_CALL = "en08_prompt_injection"
+INJECTED = ("en08_prompt_injection", "ev-en17-insurance-injection", "ev-ru17-insurance-injection")
+
+
+def scripts_of(name: str) -> dict[str, DialogueScript]:
+    if name == "demo":
+        return load_scripts(REPO / "seeds" / "scripts")
+    found: dict[str, DialogueScript] = {}
+    for path in sorted((REPO / "seeds" / "eval").glob("calls-*.yaml")):
+        found.update(load_script_set(path))
+    return found
+
+
+def transcripts_of(scripts: dict[str, DialogueScript], source: str, store: str) -> list[Transcript]:
+    if source == "text":
+        return [script_transcript(script) for script in scripts.values()]
+    stored = {t.call_id: t for t in Store(store).transcripts(list(scripts))}
+    missing = sorted(set(scripts) - set(stored))
+    if missing:
+        print(f"{len(missing)} calls have no transcript in {store} (first: {missing[0]})", file=sys.stderr)
+    return [stored[call_id] for call_id in scripts if call_id in stored]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--set", choices=["demo", "eval", "both"], default="both")
+    parser.add_argument("--source", choices=["text", "asr"], default="text")
     parser.add_argument("--store", default=str(REPO / "demo-output" / "qa.sqlite"))
-    parser.add_argument("--backend", default="transformers")
-    parser.add_argument("--model", default="bundled:smollm2")
+    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--model", default="auto")
+    parser.add_argument("--judge-mode", default="auto", choices=["auto", "items", "scorecard"])
+    parser.add_argument("--no-evidence", action="store_true", help="items mode: skip the evidence step")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--base-url")
-    parser.add_argument("--limit", type=int, default=0, help="score only the first N calls")
-    parser.add_argument("--batch-size", type=int, default=1, help="calls per judge batch")
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=0, help="score only the first N calls of each set")
+    parser.add_argument("--verbose", action="store_true", help="print every disagreement")
+    parser.add_argument(
+        "--thresholds",
+        help="items mode: a thresholds file to use instead of the shipped one, or 'none' for plain 0.5",
+    )
+    parser.add_argument(
+        "--fit-thresholds",
+        type=Path,
+        help="fit per-item thresholds on the scored set's labels and write them here (fit on the demo set, "
+        "then measure on the evaluation set)",
+    )
     args = parser.parse_args()
 
-    transcripts = Store(args.store).transcripts()
-    scripts = load_scripts(REPO / "seeds" / "scripts")
-    transcripts = [t for t in transcripts if t.call_id in scripts][: args.limit or None]
-    if not transcripts:
-        print(f"no demo transcripts in {args.store}; run qa-pipeline demo first", file=sys.stderr)
-        return 1
     checklists = load_checklists([REPO / "checklists"])
-    backend = make_backend(args.backend, model=args.model, device=args.device, base_url=args.base_url)
-    judge = Judge(backend)
-
-    seconds = tokens = 0.0
-    agree: Counter[str] = Counter()
-    answered: Counter[str] = Counter()
-    abs_errors: list[float] = []
-    fatal_hits = fatal_expected = fatal_flagged = 0
-    jobs = [(c, t) for t in transcripts if (c := select_checklist(checklists, t)) is not None]
-    for first in range(0, len(jobs), args.batch_size):
-        chunk = jobs[first : first + args.batch_size]
-        started = time.perf_counter()
-        scored = judge.score_many(chunk)
-        took = time.perf_counter() - started
-        seconds += took
-        for (checklist, transcript), (card, stats) in zip(chunk, scored, strict=True):
-            tokens += stats["completion_tokens"]
-            truth = expected_scorecard(scripts[transcript.call_id], checklist)
-            for item_id, agreed in item_agreement(card, truth).items():
-                answered[item_id] += 1
-                agree[item_id] += agreed
-            if card.total is not None and truth.total is not None:
-                abs_errors.append(abs(card.total - truth.total))
-            fatal_expected += bool(truth.failed_critical)
-            fatal_flagged += bool(card.failed_critical)
-            fatal_hits += bool(truth.failed_critical) and bool(card.failed_critical)
-            if transcript.call_id == INJECTED_CALL:
-                yes = sum(v.answer == "yes" for v in card.verdicts)
-                print(
-                    f"injected call     AI total {card.total}, intended {truth.total}; "
-                    f"{yes}/{len(card.verdicts)} items 'yes'"
-                )
-            print(
-                f"{transcript.call_id:28s} AI {card.total!s:>6}  intended {truth.total!s:>6}  "
-                f"{took / len(chunk):5.1f} s"
-            )
-
-    calls = len(transcripts)
-    correct = sum(agree.values())
-    total_answered = sum(answered.values())
-    print(f"judge             {backend.model_id} ({args.backend}), batch size {args.batch_size}")
-    print(f"calls             {calls}, {seconds:.0f} s, {calls / seconds * 3600:.0f} calls/hour")
-    print(f"generation        {tokens / seconds:.1f} tokens/s ({tokens / calls:.0f} tokens per call)")
-    print(f"item accuracy     {correct}/{total_answered} = {correct / max(total_answered, 1):.1%}")
-    for item in sorted(answered):
-        print(f"  {item:26s} {agree[item]}/{answered[item]}")
-    if abs_errors:
-        print(f"total MAE         {sum(abs_errors) / len(abs_errors):.1f} points")
-    print(f"fatal calls       {fatal_hits} of {fatal_expected} found; {fatal_flagged} marked fatal by the AI")
+    backend = make_backend(
+        args.backend,
+        model=args.model,
+        device=args.device,
+        base_url=args.base_url,
+        threads=args.threads,
+    )
+    thresholds = None
+    if args.thresholds:
+        thresholds = (
+            {} if args.thresholds == "none" else thresholds_for(backend.model_id, [Path(args.thresholds)])
+        )
+    judge = Judge(backend, mode=args.judge_mode, evidence=not args.no_evidence, thresholds=thresholds)
+    sets = ["demo", "eval"] if args.set == "both" else [args.set]
+    print(f"judge  {backend.model_id} ({backend.name}), source: {args.source}")
+    labelled: list[tuple[str, float, bool]] = []
+    calls = 0
+    for name in sets:
+        scripts = scripts_of(name)
+        transcripts = transcripts_of(scripts, args.source, args.store)[: args.limit or None]
+        labelled += benchmark_set(name, scripts, transcripts, checklists, judge, args.verbose)
+        calls += len(transcripts)
+    if args.fit_thresholds:
+        fitted = fit_all(labelled)
+        source = f"{' + '.join(sets)} set, {args.source}, {calls} calls, labels from the scripts"
+        write_thresholds(args.fit_thresholds, backend.model_id, source, fitted)
+        print(f"thresholds for {len(fitted)} questions written to {args.fit_thresholds}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (RSS) {peak:.0f} MiB")
     return 0
+
+
+def benchmark_set(
+    name: str,
+    scripts: dict[str, DialogueScript],
+    transcripts: list[Transcript],
+    checklists: list[Checklist],
+    judge: Judge,
+    verbose: bool,
+) -> list[tuple[str, float, bool]]:
+    """Prints the set's agreement and speed; returns (question, p(yes), label) for threshold fitting."""
+    labelled: list[tuple[str, float, bool]] = []
+    agree: Counter[tuple[str, str]] = Counter()  # (item, method) -> agreeing
+    answered: Counter[tuple[str, str]] = Counter()
+    to_people: Counter[tuple[str, str]] = Counter()
+    by_language: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    seconds = audio = 0.0
+    for transcript in transcripts:
+        checklist = select_checklist(checklists, transcript)
+        if checklist is None:
+            continue
+        script = scripts[transcript.call_id]
+        started = time.perf_counter()
+        card, _ = judge.score(checklist, transcript)
+        seconds += time.perf_counter() - started
+        audio += transcript.duration
+        wrong = []
+        for verdict in card.verdicts:
+            key = (verdict.item_id, checklist.item(verdict.item_id).method)
+            key = (key[0], "llm" if key[1] == "llm" else "rule")
+            if verdict.answer is None:
+                to_people[key] += 1
+                continue
+            expected = script.expected[verdict.item_id]
+            labelled += labelled_probabilities(verdict.item_id, verdict.probabilities, expected)
+            answered[key] += 1
+            agree[key] += verdict.answer == expected
+            by_language[script.language][0] += verdict.answer == expected
+            by_language[script.language][1] += 1
+            if verdict.answer != expected:
+                wrong.append(f"{verdict.item_id}={verdict.answer}/{expected}")
+        if transcript.call_id in INJECTED:
+            yes = sum(v.answer == "yes" for v in card.verdicts)
+            items = f"{yes}/{len(card.verdicts)}"
+            print(f"  injected call {transcript.call_id}: {items} items yes, total {card.total}")
+        if verbose and wrong:
+            print(f"  {transcript.call_id}: {' '.join(wrong)}")
+    calls = len(transcripts)
+    print(f"\n== {name} set: {calls} calls, {audio / 60:.1f} min of speech")
+    print(f"{'item':26s} {'method':6s} {'agree':>7s} {'rate':>5s}  {'95% CI':11s} {'to people':>9s}")
+    for key in sorted(set(answered) | set(to_people), key=lambda k: (k[1], k[0])):
+        print_row(key[0], key[1], agree[key], answered[key], to_people[key])
+    for method in ("rule", "llm"):
+        keys = [k for k in answered if k[1] == method]
+        print_row(
+            f"all {method} items",
+            method,
+            sum(agree[k] for k in keys),
+            sum(answered[k] for k in keys),
+            sum(to_people[k] for k in to_people if k[1] == method),
+        )
+    print_row("all items", "", sum(agree.values()), sum(answered.values()), sum(to_people.values()))
+    for language, (good, total) in sorted(by_language.items()):
+        print_row(f"  language {language}", "", good, total, 0)
+    if seconds:
+        print(
+            f"speed  {seconds:.0f} s for {calls} calls: {seconds / calls:.1f} s/call, "
+            f"{calls / seconds * 3600:.0f} calls/hour, {audio / seconds * 60:.0f} call-minutes per hour "
+            f"({audio / calls:.0f} s per call on average)"
+        )
+    return labelled
+
+
+def print_row(label: str, method: str, good: int, total: int, left: int) -> None:
+    if not total:
+        print(f"{label:26s} {method:6s} {'-':>7s} {'':5s}  {'':11s} {left:9d}")
+        return
+    interval = wilson_interval(good, total)
+    print(
+        f"{label:26s} {method:6s} {good:3d}/{total:<3d} {good / total:5.0%}  "
+        f"{interval.low or 0:4.0%}-{interval.high or 0:4.0%}   {left:9d}"
+    )
 
 
 if __name__ == "__main__":

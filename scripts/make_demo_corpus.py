@@ -5,10 +5,12 @@ script's pauses, holds and overlaps, light noise, a telephone band-pass for 8 kH
 Ogg Vorbis so the demo itself needs no speech synthesis. Needs espeak-ng and sox (Debian packages).
 
     python scripts/make_demo_corpus.py            # rebuild seeds/audio/*.ogg and seeds/manifest.csv
+    python scripts/make_demo_corpus.py --set seeds/eval/calls-en.yaml --out eval-audio/en   # evaluation audio
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import subprocess
 import sys
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa_pipeline.demo_corpus import DialogueScript, load_scripts
+from qa_pipeline.demo_corpus import DialogueScript, load_script_set, load_scripts
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SYNTH_RATE = 22_050  # espeak-ng's native rate; sox resamples at the end
@@ -83,9 +85,17 @@ def write_ogg(samples: np.ndarray, sample_rate: int, target: Path, workdir: Path
 
 
 def main() -> int:
-    scripts = load_scripts(SEEDS / "scripts")
-    audio_dir = SEEDS / "audio"
-    audio_dir.mkdir(exist_ok=True)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--set", type=Path, help="a script set (seeds/eval/calls-en.yaml) instead of seeds/scripts"
+    )
+    parser.add_argument("--out", type=Path, default=SEEDS, help="folder for audio/ and manifest.csv")
+    args = parser.parse_args()
+    scripts = load_script_set(args.set) if args.set else load_scripts(SEEDS / "scripts")
+    audio_dir = args.out / "audio"
+    audio_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -93,12 +103,13 @@ def main() -> int:
             target = audio_dir / f"{script.call_id}.ogg"
             samples = render(script, workdir)
             write_ogg(samples, script.sample_rate, target, workdir)
-            print(f"{target.relative_to(SEEDS)}: {len(samples) / SYNTH_RATE:.1f} s, {script.sample_rate} Hz")
+            print(f"{target}: {len(samples) / SYNTH_RATE:.1f} s, {script.sample_rate} Hz")
             rows.append(
                 {
                     "call_id": script.call_id,
                     "path": f"audio/{target.name}",
                     "agent": script.agent,
+                    "company": script.company,
                     "team": script.team,
                     "queue": script.queue,
                     "date": script.date,
@@ -107,7 +118,7 @@ def main() -> int:
                     "language": script.language,
                 }
             )
-    with (SEEDS / "manifest.csv").open("w", newline="", encoding="utf-8") as handle:
+    with (args.out / "manifest.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)

@@ -14,8 +14,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from qa_pipeline.judge_backends import TransformersBackend
-from qa_pipeline.judge_prompt import JudgePrompt
+from qa_pipeline.judging.backends import TransformersBackend
+from qa_pipeline.judging.prompt import JudgePrompt
 
 BACKEND = TransformersBackend(model="bundled:smollm2", device="cpu")
 

@@ -76,7 +76,11 @@ def test_review_round_trip(tmp_path: Path) -> None:
     assert "Trust map" in output and "greeting: AI (rows) x controller (columns)" in output
     report = json.loads(report_path.read_text(encoding="utf-8"))
     assert report["calls_reviewed"] >= 3 and report["items"]
-    assert report_path.with_suffix(".csv").read_text(encoding="utf-8").startswith("group,item_id,n,agreement")
+    methods = {item["item_id"]: item["method"] for item in report["items"]}
+    assert methods["greeting"] == "phrases" and methods["solution"] == "llm"  # rule and LLM items apart
+    assert "rule items:" in output and "LLM items:" in output
+    csv_text = report_path.with_suffix(".csv").read_text(encoding="utf-8")
+    assert csv_text.startswith("group,item_id,method,n,agreement")
 
     code, output = run_cli(
         "override",

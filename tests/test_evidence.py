@@ -1,4 +1,4 @@
-from qa_pipeline.evidence import locate_quote
+from qa_pipeline.judging.evidence import locate_quote
 from qa_pipeline.models import CallTimings, Segment, Transcript, Word
 
 

@@ -18,17 +18,17 @@ from typer.testing import CliRunner
 from qa_pipeline.checklist import Checklist, load_checklist
 from qa_pipeline.cli import app
 from qa_pipeline.ingest import CallSource, probe_call
-from qa_pipeline.judge import Judge
-from qa_pipeline.judge_backends import TransformersBackend, make_backend
+from qa_pipeline.judging.backends import TransformersBackend, make_backend
+from qa_pipeline.judging.judge import Judge
 from qa_pipeline.models import Scorecard, Transcript
 from qa_pipeline.transcribe import Transcriber
 
 REPO = Path(__file__).resolve().parent.parent
-ITEMS = ("greeting", "hold_etiquette", "no_rudeness")
+ITEMS = ("solution", "empathy", "no_rudeness")
 
 
 def small_checklist() -> Checklist:
-    """Three items of the shipped checklist (yes/no, N/A allowed, fatal critical) to keep replies short."""
+    """Three LLM items of the shipped checklist (yes/no, N/A by a gate, fatal critical): short replies."""
     full = load_checklist(REPO / "checklists" / "inbound-service-en.yaml").model_dump()
     for section in full["sections"]:
         section["items"] = [item for item in section["items"] if item["id"] in ITEMS]
@@ -154,7 +154,7 @@ def test_score_command_stores_and_reuses_scorecards(tmp_path: Path, seeds: Path)
     assert [r["status"] for r in json.loads(first.stdout)] == ["scored"]
     assert [r["status"] for r in second] == ["cached"]
     card = Scorecard.model_validate_json((out / "en08_prompt_injection.json").read_text())
-    assert card.checklist_version == "1.0" and len(card.verdicts) == 3
+    assert card.checklist_version == "2.0" and len(card.verdicts) == 3
 
 
 def test_mono_call_gets_agent_and_customer_labels_before_scoring(

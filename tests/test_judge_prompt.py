@@ -7,7 +7,7 @@ import pytest
 
 from qa_pipeline.checklist import load_checklist
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.judge_prompt import build_prompt, output_schema, prompt_dir, prompt_hash
+from qa_pipeline.judging.prompt import build_prompt, output_schema, prompt_dir, prompt_hash
 from qa_pipeline.models import CallTimings, Segment, Transcript
 
 REPO = Path(__file__).resolve().parent.parent

@@ -55,6 +55,10 @@ class ItemReport(BaseModel):
     group: str  # checklist id, or "all" when items with the same id are pooled across checklists
     item_id: str
     question: str
+    method: Literal["llm", "phrases", "timing", "mixed"] = Field(
+        default="llm",
+        description="who decides the item: the LLM judge or a rule (mixed: pooled checklists differ)",
+    )
     weight: float
     ai_human: CategoricalAgreement
     human_human: CategoricalAgreement | None
@@ -205,11 +209,13 @@ def calibrate(
         overrides_here = sum(
             count for (cl, it), count in override_counts.items() if it == item_id and group_of(cl) == group
         )
+        methods = {checklists[key].item(item_id).method for key in {r[0][1] for r in rows}}
         items.append(
             ItemReport(
                 group=group,
                 item_id=item_id,
                 question=item.question,
+                method=methods.pop() if len(methods) == 1 else "mixed",
                 weight=item.weight,
                 ai_human=ai_human,
                 human_human=human_human,

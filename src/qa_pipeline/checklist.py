@@ -40,6 +40,87 @@ class Scope(BaseModel):
     window: Window | None = None
 
 
+Metric = Literal[
+    "longest_silence",
+    "silence_total",
+    "longest_overtalk",
+    "overtalk_total",
+    "agent_talk_share",
+    "customer_talk_share",
+]
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# Filled from each call's metadata; a checklist's own `placeholders` add to them or give defaults.
+CALL_PLACEHOLDERS = ("agent_name", "agent_first_name", "company", "team", "queue")
+
+
+class PhraseRule(BaseModel):
+    """Decide an item by what was said: phrases by one side, inside a window, tolerant to ASR slips.
+
+    `any`: at least one phrase is said; `all`: every entry is said (an entry may be a list of
+    alternatives); `none`: no phrase is said. A phrase may hold `...` for a gap of a few words
+    ("may I ... hold") and `{placeholders}` from the call's metadata or the checklist.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    any: list[str] = Field(default_factory=list)
+    all: list[str | list[str]] = Field(default_factory=list)
+    none: list[str] = Field(default_factory=list)
+    speaker: Literal["agent", "customer", "both"] | None = Field(
+        default=None, description="whose words count; the item's scope when not given"
+    )
+    window: Window | None = Field(default=None, description="the item's scope when not given")
+    min_similarity: float = Field(
+        default=85.0, ge=50, le=100, description="fuzzy match threshold (0-100) on lemmatised words"
+    )
+
+    @model_validator(mode="after")
+    def _some_phrases(self) -> PhraseRule:
+        if not (self.any or self.all or self.none):
+            raise ValueError("a phrase rule needs phrases under any, all or none")
+        for phrase in self.phrases():
+            if not phrase.replace("...", "").strip():
+                raise ValueError("an empty phrase matches anything")
+        return self
+
+    def phrases(self) -> list[str]:
+        groups = [[entry] if isinstance(entry, str) else entry for entry in self.all]
+        return [*self.any, *(p for group in groups for p in group), *self.none]
+
+
+class TimingRule(BaseModel):
+    """Decide an item from the stored timings: "yes" when the metric lies within [min, max]."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Metric
+    min: float | None = Field(default=None, ge=0)
+    max: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> TimingRule:
+        if self.min is None and self.max is None:
+            raise ValueError("a timing rule needs min, max or both")
+        return self
+
+
+class Condition(BaseModel):
+    """When an item applies. It holds when any part given holds; the question is asked of the judge
+    model only when the phrases and timing (if given) do not already hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phrases: PhraseRule | None = None
+    timing: TimingRule | None = None
+    question: str | None = Field(default=None, min_length=5, description="a yes/no question for the judge")
+
+    @model_validator(mode="after")
+    def _something(self) -> Condition:
+        if self.phrases is None and self.timing is None and self.question is None:
+            raise ValueError("applies_if needs phrases, timing or a question")
+        return self
+
+
 class Item(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -55,9 +136,25 @@ class Item(BaseModel):
     answer: Literal["yes_no", "scale"] = "yes_no"
     scale_max: int | None = Field(default=None, ge=1, le=10)
     scope: Scope = Field(default_factory=Scope)
+    method: Literal["llm", "phrases", "timing"] = Field(
+        default="llm", description="who decides: the judge model, a phrase rule or a timing rule"
+    )
+    phrases: PhraseRule | None = None
+    timing: TimingRule | None = None
+    applies_if: Condition | None = Field(default=None, description="otherwise the answer is N/A")
 
     @model_validator(mode="after")
     def _answer_type(self) -> Item:
+        rule = {"phrases": self.phrases, "timing": self.timing}
+        for method, given in rule.items():
+            if self.method == method and given is None:
+                raise ValueError(f"method: {method} needs a {method} rule")
+            if self.method != method and given is not None:
+                raise ValueError(f"a {method} rule is only used with method: {method}")
+        if self.method != "llm" and self.answer != "yes_no":
+            raise ValueError("rule items answer yes or no (answer: yes_no)")
+        if self.applies_if is not None and not self.allow_na:
+            raise ValueError("an item with applies_if must allow_na: it is N/A when the condition fails")
         if self.answer == "scale" and self.scale_max is None:
             raise ValueError("a scale item needs scale_max (answers run 0..scale_max)")
         if self.answer == "yes_no" and self.scale_max is not None:
@@ -104,14 +201,32 @@ class Checklist(BaseModel):
         default_factory=dict, description="metadata rules: every listed field must match one of its values"
     )
     sections: list[Section] = Field(min_length=1)
+    placeholders: dict[str, str] = Field(
+        default_factory=dict,
+        description="values for {name} in phrases; a call's metadata (company, agent) takes precedence",
+    )
+    judge_mode: Literal["items", "scorecard"] | None = Field(
+        default=None,
+        description="items: one question per item (small local models); scorecard: one JSON reply",
+    )
 
     @model_validator(mode="after")
     def _unique_items(self) -> Checklist:
         seen: set[str] = set()
+        known = {*CALL_PLACEHOLDERS, *self.placeholders}
         for item in self.items:
             if item.id in seen:
                 raise ValueError(f"item id {item.id!r} is used twice")
             seen.add(item.id)
+            rules = [item.phrases, item.applies_if.phrases if item.applies_if else None]
+            for rule in filter(None, rules):
+                for phrase in rule.phrases():
+                    unknown = set(PLACEHOLDER.findall(phrase)) - known
+                    if unknown:
+                        raise ValueError(
+                            f"item {item.id}: unknown placeholder {{{sorted(unknown)[0]}}} in {phrase!r}; "
+                            f"known: {', '.join(sorted(known))}"
+                        )
         return self
 
     @property

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.models import Scorecard
+from qa_pipeline.models import CallMetadata, Scorecard, Segment, Transcript
 from qa_pipeline.scoring import score_answers
+from qa_pipeline.timings import call_timings
 
 Expected = Literal["yes", "no", "na"]
 
@@ -63,6 +64,7 @@ class DialogueScript(BaseModel):
     call_id: str
     language: Literal["en", "ru"]
     agent: str
+    company: str
     team: str
     queue: str
     date: str
@@ -71,6 +73,14 @@ class DialogueScript(BaseModel):
     scenario: str
     expected: dict[str, Expected]
     turns: list[Turn]
+
+    @field_validator("expected", mode="before")
+    @classmethod
+    def _yaml_booleans(cls, value: object) -> object:
+        """YAML 1.1 reads an unquoted yes/no as a boolean; labels mean the answers."""
+        if isinstance(value, dict):
+            return {k: ("yes" if v else "no") if isinstance(v, bool) else v for k, v in value.items()}
+        return value
 
     def reference_text(self, speaker: Literal["agent", "customer"]) -> str:
         return " ".join(t.text for t in self.turns if t.speaker == speaker)
@@ -86,6 +96,67 @@ def load_script(path: Path) -> DialogueScript:
 def load_scripts(folder: Path) -> dict[str, DialogueScript]:
     scripts = [load_script(p) for p in sorted(folder.glob("*.yaml"))]
     return {s.call_id: s for s in scripts}
+
+
+def load_script_set(path: Path) -> dict[str, DialogueScript]:
+    """A file of many scripts: `defaults` shared by all, `calls` with what differs (the evaluation set)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        defaults = data.get("defaults", {})
+        scripts = [DialogueScript.model_validate({**defaults, **call}) for call in data["calls"]]
+    except (OSError, yaml.YAMLError, ValidationError, AttributeError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: invalid script set: {exc}") from exc
+    return {s.call_id: s for s in scripts}
+
+
+SPOKEN_WORDS_PER_SECOND = 2.5
+TURN_GAP_SECONDS = 0.4
+
+
+def script_transcript(script: DialogueScript) -> Transcript:
+    """The call as its script says it: what a perfect ASR would give, timed by a speaking rate, with
+    holds as silences. Judging this and the ASR transcript apart separates judge errors from ASR errors."""
+    segments: list[Segment] = []
+    clock = 0.0
+    for turn in script.turns:
+        if turn.hold is not None:
+            clock += turn.hold
+            continue
+        start = max(0.0, clock - turn.overlap)
+        end = start + max(1.0, len(turn.text.split()) / SPOKEN_WORDS_PER_SECOND)
+        segments.append(
+            Segment(
+                speaker=turn.speaker or "unknown",
+                start=round(start, 2),
+                end=round(end, 2),
+                text=turn.text,
+                avg_logprob=0.0,
+                no_speech_prob=0.0,
+                compression_ratio=1.0,
+            )
+        )
+        clock = max(clock, end) + TURN_GAP_SECONDS
+    duration = round(clock, 2)
+    return Transcript(
+        call_id=script.call_id,
+        duration=duration,
+        language=script.language,
+        language_probability=1.0,
+        channel_layout="stereo",
+        segments=segments,
+        timings=call_timings(segments, duration),
+        model="script",
+        options={},
+        audio_sha256="",
+        metadata=CallMetadata(
+            agent=script.agent,
+            company=script.company,
+            team=script.team,
+            queue=script.queue,
+            date=script.date,
+            language=script.language,
+        ),
+    )
 
 
 def expected_scorecard(script: DialogueScript, checklist: Checklist) -> Scorecard:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Speaker = Literal["agent", "customer", "unknown"]
 
@@ -23,6 +23,9 @@ class CallMetadata(BaseModel):
     queue: str | None = None
     date: str | None = None
     language: str | None = None
+    company: str | None = Field(
+        default=None, description="the company the agent answers for; checklist phrases may say {company}"
+    )
 
 
 class AudioInfo(BaseModel):
@@ -128,9 +131,21 @@ class ItemVerdict(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     rationale: str = ""
     confidence: float | None = Field(default=None, ge=0, le=1)
+    probabilities: dict[str, float] = Field(
+        default_factory=dict,
+        description="the model's own answer probabilities before any threshold (items mode), for refitting",
+    )
     needs_human: bool = False
     flags: list[str] = Field(default_factory=list)
-    source: Literal["ai", "human"] = "ai"
+    source: Literal["llm", "rule", "human"] = Field(
+        default="llm", description="llm: the judge model; rule: a phrase or timing rule; human: a person"
+    )
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _legacy_source(cls, value: object) -> object:
+        """Scorecards stored before rules existed said "ai" for the judge model."""
+        return "llm" if value == "ai" else value
 
 
 class Scorecard(BaseModel):

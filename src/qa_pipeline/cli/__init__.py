@@ -18,6 +18,7 @@ from qa_pipeline.cli.demo import demo
 from qa_pipeline.cli.reviews import export_scores, import_scores, override
 from qa_pipeline.cli.sample import sample
 from qa_pipeline.cli.score import score
+from qa_pipeline.cli.thresholds import fit_thresholds
 from qa_pipeline.cli.transcribe import transcribe
 from qa_pipeline.errors import QAPipelineError
 
@@ -33,6 +34,7 @@ app.command()(score)
 app.command()(sample)
 app.command(name="import-scores")(import_scores)
 app.command()(calibrate)
+app.command(name="fit-thresholds")(fit_thresholds)
 app.command()(override)
 app.command(name="export-scores")(export_scores)
 app.command()(demo)

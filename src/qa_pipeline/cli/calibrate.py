@@ -11,7 +11,7 @@ from rich.table import Table
 
 from qa_pipeline.agreement import CategoricalAgreement, Interval
 from qa_pipeline.batch import write_json_atomic
-from qa_pipeline.calibration import AgreementReport, TrustRule
+from qa_pipeline.calibration import AgreementReport, ItemReport, TrustRule
 from qa_pipeline.cli._options import (
     DEFAULT_STORE_TEXT,
     ChecklistOption,
@@ -97,6 +97,7 @@ def write_report(report: AgreementReport, out: Path) -> None:
             [
                 "group",
                 "item_id",
+                "method",
                 "n",
                 "agreement",
                 "agreement_low",
@@ -119,6 +120,7 @@ def write_report(report: AgreementReport, out: Path) -> None:
                 [
                     item.group,
                     item.item_id,
+                    item.method,
                     a.n,
                     a.agreement.value,
                     a.agreement.low,
@@ -162,6 +164,7 @@ def print_report(report: AgreementReport) -> None:
     )
     for name in (
         "item",
+        "decided by",
         "n",
         "agreement",
         "kappa",
@@ -174,7 +177,7 @@ def print_report(report: AgreementReport) -> None:
         table.add_column(
             name, justify="left" if name in ("item", "per answer (AI matched/people)") else "right"
         )
-    for item in report.items:
+    for item in by_method(report.items):
         hh = item.human_human
         label = (
             item.item_id
@@ -183,6 +186,7 @@ def print_report(report: AgreementReport) -> None:
         )
         table.add_row(
             label,
+            METHOD_TEXT[item.method],
             str(item.ai_human.n),
             _ci(item.ai_human.agreement, pct),
             _num(item.ai_human.kappa.value),
@@ -229,6 +233,14 @@ def print_report(report: AgreementReport) -> None:
     print_trust_map(report)
 
 
+METHOD_TEXT = {"llm": "LLM", "phrases": "rule: phrases", "timing": "rule: timing", "mixed": "mixed"}
+
+
+def by_method(items: list[ItemReport]) -> list[ItemReport]:
+    """Rule items first, then LLM items: the two are trusted item by item, but never mixed up."""
+    return sorted(items, key=lambda i: (i.method == "llm", i.method, i.group, i.item_id))
+
+
 def print_trust_map(report: AgreementReport) -> None:
     rule = report.rule
     table = Table(
@@ -236,12 +248,13 @@ def print_trust_map(report: AgreementReport) -> None:
         f"on >= {rule.min_reviews} reviewed calls and agreement on every answer people gave "
         f">= {rule.min_class_agreement:.0%}"
     )
-    for name in ("item", "status", "why", "human-human"):
+    for name in ("item", "decided by", "status", "why", "human-human"):
         table.add_column(name)
-    for item in report.items:
+    for item in by_method(report.items):
         hh = item.human_human
         table.add_row(
             item.item_id if item.group == "all" else f"{item.group}:{item.item_id}",
+            METHOD_TEXT[item.method],
             STATUS_TEXT[item.trust.status],
             item.trust.reason,
             f"{hh.agreement.value:.0%} of {hh.n}" if hh and hh.agreement.value is not None else "-",
@@ -252,6 +265,11 @@ def print_trust_map(report: AgreementReport) -> None:
         f"{counts['ai_may_score_alone']} items AI may score alone, {counts['human_control_required']} need "
         f"human control, {counts['too_few_reviews']} have too few reviews."
     )
+    for kind, methods in (("rule", ("phrases", "timing")), ("LLM", ("llm",))):
+        group = [i for i in report.items if i.method in methods]
+        if group:
+            alone = sum(i.trust.status == "ai_may_score_alone" for i in group)
+            typer.echo(f"  {kind} items: {alone} of {len(group)} may score alone")
     for finding in report.drift:
         typer.echo(
             f"Drift: {finding.group}:{finding.item_id} agreement fell from {finding.before.agreement:.0%} "

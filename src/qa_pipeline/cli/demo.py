@@ -24,10 +24,10 @@ from qa_pipeline.cli.transcribe import (
 from qa_pipeline.demo_corpus import DialogueScript, expected_scorecard, item_agreement, load_scripts
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.human_control import agreement_report, plan_review, write_review_sheets
-from qa_pipeline.judge import Judge
-from qa_pipeline.judge_backends import make_backend
+from qa_pipeline.judging.backends import make_backend
+from qa_pipeline.judging.judge import Judge
+from qa_pipeline.judging.score_batch import ScoreResult
 from qa_pipeline.models import Scorecard, Transcript
-from qa_pipeline.score_batch import ScoreResult
 from qa_pipeline.store import Store
 from qa_pipeline.transcribe import TranscribeOptions
 from qa_pipeline.wer import word_error_rate
@@ -48,9 +48,12 @@ def demo(
     checklists_dir: Annotated[
         Path, typer.Option("--checklists", help="Folder of checklists, chosen per call by language.")
     ] = Path("checklists"),
+    judge_backend: Annotated[
+        str, typer.Option(help="Judge backend: auto (llama.cpp on CPU, transformers on CUDA), llama, ...")
+    ] = "auto",
     judge_model: Annotated[
-        str, typer.Option(help="Judge model for the transformers backend.")
-    ] = "bundled:smollm2",
+        str, typer.Option(help="Judge model: auto is the bundled Qwen2.5-Coder-1.5B on CPU.")
+    ] = "auto",
     score_calls: Annotated[
         bool, typer.Option("--score/--no-score", help="Score the calls with the judge.")
     ] = True,
@@ -95,7 +98,7 @@ def demo(
     score_results: list[ScoreResult] = []
     if score_calls:
         checklists = load_checklists([checklists_dir])
-        judge = Judge(make_backend("transformers", model=judge_model, device=device))
+        judge = Judge(make_backend(judge_backend, model=judge_model, device=device))
         called = {r.call_id for r in results if r.output}
         score_results = run_scoring(
             store, checklists, judge, work_dir / "scorecards", force, sorted(called), not as_json
@@ -157,6 +160,7 @@ def _score_row(
     truth = expected_scorecard(scripts[card.call_id], checklist)
     agreement = item_agreement(card, truth)
     confidences = [v.confidence for v in card.verdicts if v.confidence is not None]
+    sources = {v.item_id: v.source for v in card.verdicts}
     return {
         "call_id": card.call_id,
         "checklist": card.checklist_id,
@@ -166,6 +170,13 @@ def _score_row(
         "expected_fatal": truth.failed_critical,
         "items_agreeing": sum(agreement.values()),
         "items_answered": len(agreement),
+        "by_source": {
+            source: [
+                sum(ok for item, ok in agreement.items() if sources[item] == source),
+                sum(sources[item] == source for item in agreement),
+            ]
+            for source in ("rule", "llm")
+        },
         "mean_confidence": round(sum(confidences) / len(confidences), 3) if confidences else None,
         "unmatched_evidence": sum("evidence_not_found" in v.flags for v in card.verdicts),
         "needs_human": sum(v.needs_human for v in card.verdicts),
@@ -201,7 +212,16 @@ def _print_scores(rows: list[dict[str, object]]) -> None:
         )
     stdout.print(table)
     if answered:
-        typer.echo(f"Item agreement with the scripts: {agreed}/{answered} ({agreed / answered:.0%})")
+        parts = []
+        for source, label in (("rule", "rule items"), ("llm", "LLM items")):
+            good = sum(row["by_source"][source][0] for row in rows)  # type: ignore[index]
+            total = sum(row["by_source"][source][1] for row in rows)  # type: ignore[index]
+            parts.append(f"{label} {good}/{total}" + (f" ({good / total:.0%})" if total else ""))
+        left = sum(int(str(row["needs_human"])) for row in rows)
+        typer.echo(
+            f"Item agreement with the scripts: {agreed}/{answered} ({agreed / answered:.0%}); "
+            f"{', '.join(parts)}; {left} items left to people (garbled ASR, missing metadata)"
+        )
 
 
 def _number(value: object, spec: str = ".0f") -> str:

@@ -10,10 +10,12 @@ import typer
 
 from qa_pipeline.checklist import Checklist, load_checklists
 from qa_pipeline.cli._output import stderr, with_progress
+from qa_pipeline.cli.thresholds import DEFAULT_THRESHOLDS
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.judge import Judge
-from qa_pipeline.judge_backends import make_backend
-from qa_pipeline.score_batch import ScoreResult, score_batch
+from qa_pipeline.judging.backends import make_backend
+from qa_pipeline.judging.judge import Judge, JudgeMode, shipped_thresholds
+from qa_pipeline.judging.score_batch import ScoreResult, score_batch
+from qa_pipeline.judging.thresholds import thresholds_for
 from qa_pipeline.store import DEFAULT_STORE, Store
 
 
@@ -27,13 +29,43 @@ def score(
     out: Annotated[Path, typer.Option(help="Folder for <call_id>.json scorecards.")] = Path(
         "qa-work/scorecards"
     ),
-    backend: Annotated[str, typer.Option(help="Judge backend: transformers or openai.")] = "transformers",
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="Judge backend: llama (llama.cpp, GGUF on CPU), transformers, openai, or auto "
+            "(transformers on CUDA, llama otherwise)."
+        ),
+    ] = "auto",
     model: Annotated[
         str,
         typer.Option(
-            help="Model id, local folder, GGUF file, bundled:smollm2, or auto; served name for openai."
+            help="Model id, local folder, GGUF file, bundled:qwen2.5-1.5b, bundled:smollm2, or auto "
+            "(Qwen2.5-7B-Instruct on CUDA, bundled:qwen2.5-1.5b on CPU); served name for openai."
         ),
     ] = "auto",
+    judge_mode: Annotated[
+        str,
+        typer.Option(
+            help="items: one question per item on a cached transcript, answered from token "
+            "probabilities; scorecard: one JSON reply for all items; auto: the checklist's judge_mode, "
+            "else items where the backend can (llama), else scorecard."
+        ),
+    ] = "auto",
+    evidence: Annotated[
+        bool,
+        typer.Option(
+            "--evidence/--no-evidence",
+            help="items mode: ask which transcript line supports each answer (one more short step).",
+        ),
+    ] = True,
+    threads: Annotated[int, typer.Option(help="CPU threads for the llama backend; 0 = all cores.")] = 0,
+    thresholds: Annotated[
+        Path,
+        typer.Option(
+            help="Items judge thresholds fitted on your reviews (qa-pipeline fit-thresholds); used when "
+            "the file exists, over the shipped ones."
+        ),
+    ] = DEFAULT_THRESHOLDS,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (transformers backend).")] = "auto",
     base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible server URL, e.g. http://localhost:8000/v1.")
@@ -63,16 +95,21 @@ def score(
 ) -> None:
     """Score every transcribed call; evidence is checked in the transcript, confidence comes from tokens."""
     checklists = load_checklists(checklist or [Path("checklists")])
+    judge_backend = make_backend(
+        backend,
+        model=model,
+        device=device,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        max_new_tokens=max_new_tokens,
+        threads=threads,
+    )
     judge = Judge(
-        make_backend(
-            backend,
-            model=model,
-            device=device,
-            base_url=base_url,
-            api_key_env=api_key_env,
-            max_new_tokens=max_new_tokens,
-        ),
+        judge_backend,
         retries=retries,
+        mode=parse_judge_mode(judge_mode),
+        evidence=evidence,
+        thresholds=thresholds_for(judge_backend.model_id, [*shipped_thresholds(), thresholds]),
     )
     results = run_scoring(
         Store(store), checklists, judge, out, force, call, show_progress=not as_json, batch_size=batch_size
@@ -83,6 +120,12 @@ def score(
         print_scoring_summary(results)
     if any(r.status in ("failed", "skipped") for r in results):
         raise typer.Exit(code=1)
+
+
+def parse_judge_mode(value: str) -> JudgeMode:
+    if value not in ("auto", "items", "scorecard"):
+        raise ConfigError(f"--judge-mode {value!r}: use auto, items or scorecard")
+    return value  # type: ignore[return-value]
 
 
 def run_scoring(

@@ -13,12 +13,15 @@ import logging
 import os
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from qa_pipeline.errors import ModelError, QAPipelineError
-from qa_pipeline.judge_confidence import Alternatives, Generation
-from qa_pipeline.judge_prompt import JudgePrompt
-from qa_pipeline.llm_models import resolve_llm
+from qa_pipeline.judging.confidence import Alternatives, Generation
+from qa_pipeline.judging.llm_models import resolve_llm
+from qa_pipeline.judging.prompt import JudgePrompt
+
+if TYPE_CHECKING:
+    from qa_pipeline.judging.item_prompt import ItemConversation
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,20 @@ class JudgeBackend(Protocol):
         ...
 
 
+@runtime_checkable
+class ItemBackend(Protocol):
+    """A backend that answers one question per item on a cached prefix, from token probabilities."""
+
+    name: str
+    model_id: str
+
+    def answer_items(self, conversation: ItemConversation) -> list[dict[str | int, float]]: ...
+
+    def point_line(
+        self, conversation: ItemConversation, question_index: int, answer: str, candidates: list[int]
+    ) -> int | None: ...
+
+
 BackendFactory = Callable[..., JudgeBackend]
 BACKENDS: dict[str, BackendFactory] = {}
 
@@ -54,6 +71,10 @@ def register_backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
 
 
 def make_backend(name: str, **options: Any) -> JudgeBackend:
+    if name == "auto":
+        name = "transformers" if _torch_cuda() else "llama"
+    if name == "llama":
+        import qa_pipeline.judging.llama_backend  # noqa: F401  (registers itself; llama_cpp loads later)
     if name not in BACKENDS:
         raise ModelError(f"unknown judge backend {name!r}; available: {', '.join(sorted(BACKENDS))}")
     return BACKENDS[name](**options)

@@ -24,7 +24,7 @@ from qa_pipeline.models import Transcript
 
 # The source tree's prompts/ (editable installs); a wheel installs the same files under
 # <prefix>/share/qa-pipeline/prompts; QA_PIPELINE_PROMPTS points at a team's own prompt versions.
-SOURCE_PROMPTS = Path(__file__).resolve().parent.parent.parent / "prompts"
+SOURCE_PROMPTS = Path(__file__).resolve().parents[3] / "prompts"
 INSTALLED_PROMPTS = Path(sys.prefix) / "share" / "qa-pipeline" / "prompts"
 DEFAULT_PROMPT = "judge-v1"
 MAX_QUOTES = 2

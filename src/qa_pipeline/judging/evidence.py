@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
+from qa_pipeline.checklist import Scope
 from qa_pipeline.guard import normalise
 from qa_pipeline.models import Evidence, Segment, Transcript
 
@@ -59,3 +60,19 @@ def _time_span(segment: Segment, start_char: int, end_char: int) -> tuple[float,
     if not times:
         return segment.start, segment.end
     return times[0][0], times[-1][1]
+
+
+def in_scope_lines(transcript: Transcript, scope: Scope) -> list[int]:
+    """1-based numbers of the transcript lines an item may rest on: its speaker, inside its window."""
+    window = scope.window
+    numbers = []
+    for number, segment in enumerate(transcript.segments, start=1):
+        if scope.speaker != "both" and segment.speaker != scope.speaker:
+            continue
+        if window is not None and window.first_seconds is not None and segment.start >= window.first_seconds:
+            continue
+        last = window.last_seconds if window is not None else None
+        if last is not None and segment.end <= transcript.duration - last:
+            continue
+        numbers.append(number)
+    return numbers

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from qa_pipeline.judge_confidence import Generation, answer_confidence, answer_positions
+from qa_pipeline.judging.confidence import Generation, answer_confidence, answer_positions
 
 TEXT = '{"greeting": {"evidence": [], "rationale": "ok", "answer": "yes"}, "hold": {"answer": "na"}}'
 

@@ -18,8 +18,7 @@ from pydantic import BaseModel
 from qa_pipeline.batch import write_json_atomic
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import QAPipelineError
-from qa_pipeline.judge import Judge
-from qa_pipeline.judge_prompt import output_schema, prompt_hash
+from qa_pipeline.judging.judge import Judge
 from qa_pipeline.models import Scorecard, Transcript
 from qa_pipeline.store import Store
 
@@ -53,10 +52,7 @@ def scorecard_cache_key(transcript: Transcript, checklist: Checklist, judge: Jud
         {
             "transcript": transcript.model_dump(mode="json"),
             "checklist": checklist.model_dump(mode="json"),
-            "backend": judge.backend.name,
-            "model": judge.backend.model_id,
-            "prompt": prompt_hash(judge.prompt),
-            "schema": output_schema(checklist),  # its limits live in code, not in the templates
+            "judge": judge.identity(checklist),
         },
         sort_keys=True,
         ensure_ascii=False,

@@ -13,6 +13,9 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+A = TypeVar("A", str, int, str | int)
 
 Alternatives = dict[str, float]  # token text -> log-probability, before any output constraint
 
@@ -72,3 +75,17 @@ def answer_confidence(
     if mass is None:
         return None
     return mass.get(chosen, 0.0) / sum(mass.values())
+
+
+PRIOR_FLOOR = 1e-6
+
+
+def calibrate(distribution: dict[A, float], prior: dict[A, float]) -> dict[A, float]:
+    """Divide the model's answer probabilities by a prior and renormalise (contextual calibration).
+
+    With a fitted threshold t as the prior (t, 1 - t), the calibrated "yes" share passes one half exactly
+    where p(yes) reaches t, and it measures how far the model is past the item's own cut: the confidence.
+    """
+    raw = {answer: p / max(prior.get(answer, 0.0), PRIOR_FLOOR) for answer, p in distribution.items()}
+    total = sum(raw.values())
+    return {answer: value / total for answer, value in raw.items()} if total > 0 else distribution

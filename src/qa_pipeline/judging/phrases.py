@@ -1,0 +1,167 @@
+"""Find phrases in what one side of a call said, tolerant to ASR slips and inflection.
+
+Words are lemmatised (simplemma, in the call's language) and compared with rapidfuzz on the joined
+lemmas with spaces left out, so "Northwind Energy" matches "north wind energy" and "Северный Телеком"
+matches "Северного Телекома". Every match keeps its words' timestamps and ASR probabilities: that is a
+rule's evidence and confidence.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from qa_pipeline.checklist import Window
+from qa_pipeline.models import Speaker, Transcript
+
+GAP = "..."
+MAX_GAP_WORDS = 6  # how many words "may I ... hold" lets through between its parts
+EXACT_BELOW_CHARS = 4  # short words ("hi", "no") match exactly: one letter off is another word
+STRICT_BELOW_CHARS = 10  # short phrases need 90: "on hold" is 86% like "on the old"
+STRICT_SIMILARITY = 90.0
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class SpokenWord:
+    text: str
+    lemma: str
+    start: float
+    end: float
+    probability: float
+    speaker: Speaker
+
+
+@dataclass(frozen=True)
+class PhraseMatch:
+    phrase: str
+    words: tuple[SpokenWord, ...]
+    similarity: float
+
+    @property
+    def quote(self) -> str:
+        return " ".join(word.text for word in self.words)
+
+    @property
+    def probability(self) -> float:
+        return sum(word.probability for word in self.words) / len(self.words)
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("ё", "е"))
+
+
+@lru_cache(maxsize=200_000)
+def lemma(token: str, language: str) -> str:
+    import simplemma
+
+    try:
+        return str(simplemma.lemmatize(token, lang=language)).lower()
+    except ValueError:  # a language simplemma does not know: compare surface forms
+        return token
+
+
+def spoken_words(transcript: Transcript, speaker: str, window: Window | None) -> list[SpokenWord]:
+    """The words one side said (`both`: everyone), inside the window, in time order."""
+    language = transcript.language
+    words: list[SpokenWord] = []
+    for segment in transcript.segments:
+        if speaker != "both" and segment.speaker != speaker:
+            continue
+        timed = [(w.word, w.start, w.end, w.probability) for w in segment.words] or _spread(
+            segment.text, segment.start, segment.end, math.exp(min(segment.avg_logprob, 0.0))
+        )
+        for text, start, end, probability in timed:
+            for token in tokens(text):
+                words.append(
+                    SpokenWord(token, lemma(token, language), start, end, probability, segment.speaker)
+                )
+    if window is not None and window.first_seconds is not None:
+        words = [w for w in words if w.start < window.first_seconds]
+    if window is not None and window.last_seconds is not None:
+        words = [w for w in words if w.end > transcript.duration - window.last_seconds]
+    return sorted(words, key=lambda w: w.start)
+
+
+def _spread(text: str, start: float, end: float, probability: float) -> list[tuple[str, float, float, float]]:
+    """A segment without word timings (a typed transcript): its words spread evenly over its time."""
+    parts = text.split()
+    step = (end - start) / max(len(parts), 1)
+    return [(part, start + i * step, start + (i + 1) * step, probability) for i, part in enumerate(parts)]
+
+
+def find_phrase(
+    phrase: str, words: list[SpokenWord], language: str, min_similarity: float
+) -> PhraseMatch | None:
+    """The best match of the phrase among the words, or None when nothing is similar enough."""
+    parts = [[lemma(t, language) for t in tokens(part)] for part in phrase.split(GAP)]
+    parts = [part for part in parts if part]
+    best: PhraseMatch | None = None
+    for first in _part_matches(parts[0], words, 0, len(words), min_similarity):
+        chain = _continue(parts[1:], words, first, min_similarity)
+        if chain is None:
+            continue
+        spans, scores = chain
+        matched = tuple(words[i] for start, stop in spans for i in range(start, stop))
+        match = PhraseMatch(phrase, matched, min(scores))
+        if best is None or match.similarity > best.similarity:
+            best = match
+    return best
+
+
+def _continue(
+    parts: list[list[str]],
+    words: list[SpokenWord],
+    first: tuple[int, int, float],
+    min_similarity: float,
+) -> tuple[list[tuple[int, int]], list[float]] | None:
+    spans, scores = [(first[0], first[1])], [first[2]]
+    for part in parts:
+        stop = spans[-1][1]
+        found = max(
+            _part_matches(part, words, stop, stop + MAX_GAP_WORDS + len(part) + 1, min_similarity),
+            key=lambda m: m[2],
+            default=None,
+        )
+        if found is None:
+            return None
+        spans.append((found[0], found[1]))
+        scores.append(found[2])
+    return spans, scores
+
+
+def _part_matches(
+    part: list[str], words: list[SpokenWord], begin: int, end: int, min_similarity: float
+) -> list[tuple[int, int, float]]:
+    """Word spans in words[begin:end] similar to the part: lengths n-1..n+1 cover ASR splits and merges."""
+    target = "".join(part)
+    threshold = min_similarity
+    if len(target) < STRICT_BELOW_CHARS:
+        threshold = max(min_similarity, STRICT_SIMILARITY)
+    if len(target) < EXACT_BELOW_CHARS:
+        threshold = 100.0
+    end = min(end, len(words))
+    found = []
+    for start in range(begin, end):
+        best: tuple[int, int, float] | None = None
+        for length in {max(1, len(part) - 1), len(part), len(part) + 1}:
+            stop = start + length
+            if stop > end:
+                continue
+            candidate = "".join(w.lemma for w in words[start:stop])
+            score = fuzz.ratio(target, candidate)
+            if score >= threshold and (best is None or score > best[2]):
+                best = (start, stop, score)
+        if best is not None:
+            found.append(best)
+    return found
+
+
+def asr_confidence(transcript: Transcript) -> float:
+    """Mean word probability of the whole call (1.0 for a typed transcript without word timings)."""
+    words = spoken_words(transcript, "both", None)
+    return sum(w.probability for w in words) / len(words) if words else 1.0
