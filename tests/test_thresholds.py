@@ -26,6 +26,15 @@ def test_fit_puts_the_cut_between_the_classes() -> None:
     assert noisy is not None and noisy.agreement == pytest.approx(0.8)
 
 
+def test_two_separate_best_cuts_do_not_average_across_a_worse_stretch() -> None:
+    """Demo p(yes) for "solution": a cut at 0.45 and one at 0.60 both agree with 9 of 12 labels, but a
+    cut between them (0.53) agrees with only 7; the threshold stays inside the first best run."""
+    labels = [(0.688, 1), (0.713, 1), (0.456, 1), (0.331, 0), (0.443, 0), (0.738, 0), (0.685, 1), (0.495, 1)]
+    labels += [(0.774, 1), (0.604, 1), (0.575, 0), (0.577, 0)]
+    fitted = fit_threshold([(p, bool(label)) for p, label in labels])
+    assert fitted is not None and 0.443 < fitted.threshold <= 0.456 and fitted.agreement == 0.75
+
+
 def test_one_sided_labels_fit_nothing() -> None:
     assert fit_threshold([(0.3, True), (0.9, True)]) is None
     assert fit_all([("summary", 0.3, True), ("empathy", 0.2, False), ("empathy", 0.7, True)]).keys() == {

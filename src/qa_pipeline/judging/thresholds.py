@@ -79,15 +79,16 @@ def fit_threshold(labelled: list[tuple[float, bool]]) -> ItemThreshold | None:
     """
     if len({passed for _, passed in labelled}) < 2:
         return None
-    cuts = sorted({round(p, 4) for p, _ in labelled} | {1.0})
+    # Cutting at an observed p gives the same answers as any cut above the next lower observed p, so the
+    # threshold goes in the middle of the first run of equally best cuts (not across a worse stretch).
+    cuts = sorted({p for p, _ in labelled} | {1.0})
     scores = [sum((p >= cut) == passed for p, passed in labelled) for cut in cuts]
     best = max(scores)
-    first = scores.index(best)
-    last = len(scores) - 1 - scores[::-1].index(best)
-    # The middle of the best run of cuts, set between observed probabilities rather than on one.
+    first = last = scores.index(best)
+    while last + 1 < len(scores) and scores[last + 1] == best:
+        last += 1
     low = cuts[first - 1] if first > 0 else 0.0
-    threshold = (low + cuts[first]) / 2 if first == last else (cuts[first] + cuts[last]) / 2
-    threshold = min(max(threshold, 0.01), 0.99)
+    threshold = min(max((low + cuts[last]) / 2, 0.01), 0.99)
     return ItemThreshold(
         threshold=round(threshold, 4), calls=len(labelled), agreement=round(best / len(labelled), 4)
     )
