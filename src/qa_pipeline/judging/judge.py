@@ -265,11 +265,10 @@ class Judge:
 
     def _prior(self, question: ItemQuestion) -> dict[str | int, float]:
         """A fitted threshold t as the prior (t, 1 - t); otherwise no correction."""
-        item_id = question.key.removeprefix("applies:")
-        key = question.key if question.key.startswith("applies:") else item_id
-        threshold = self.thresholds.get(key, DEFAULT_THRESHOLD)
         if set(question.options) != {"yes", "no"}:
             return {answer: 1.0 for answer in question.options}
+        # Question keys are the thresholds' keys: the item id, or "applies:<item id>" for a gate.
+        threshold = self.thresholds.get(question.key, DEFAULT_THRESHOLD)
         return {"yes": threshold, "no": 1.0 - threshold}
 
     def _point_at_line(
