@@ -1,13 +1,16 @@
 """Benchmark the judge: agreement with the scripts' labels per item and per method, and speed.
 
-Two sets: the 12 demo calls (`seeds/scripts/`, the set the shipped checklists' rules were written
-beside) and the evaluation set (`seeds/eval/`, 44 calls written apart from them, with traps where a
-phrase is said but the behaviour is wrong and the reverse). Two sources: the scripts' own text (timed by
-a speaking rate: what a perfect ASR would give) and ASR transcripts from a store. Every call is scored
-afresh (no cache). Agreement is printed per item and per method (rule / LLM) with Wilson intervals;
-items the judge left to a person are counted apart, not as agreement.
+Three sets: the 12 demo calls (`seeds/scripts/`, the set the shipped checklists' rules were written
+beside), the development set (`seeds/dev/`, 16 text-only calls for choosing questions and fitting
+thresholds), and the evaluation set (`seeds/eval/`, 44 calls written apart from both, with traps where a
+phrase is said but the behaviour is wrong and the reverse; it measures and is never fitted on). Two
+sources: the scripts' own text (timed by a speaking rate: what a perfect ASR would give) and ASR
+transcripts from a store. Every call is scored afresh (no cache). Agreement is printed per item and per
+method (rule / LLM) with Wilson intervals; items the judge left to a person are counted apart, not as
+agreement.
 
-    python benchmarks/score.py                              # both sets, script text, bundled 1.5B judge
+    python benchmarks/score.py                              # demo and eval sets, script text, bundled 1.5B
+    python benchmarks/score.py --set demo,dev --thresholds none --fit-thresholds thresholds.yaml  # refit
     python benchmarks/score.py --set demo --source asr      # demo ASR transcripts (run the demo first)
     python benchmarks/score.py --set eval --source asr --store eval.sqlite   # after transcribing eval audio
     python benchmarks/score.py --backend openai --base-url http://localhost:8000/v1 --model qwen2.5-7b
@@ -36,11 +39,22 @@ REPO = Path(__file__).resolve().parent.parent
 INJECTED = ("en08_prompt_injection", "ev-en17-insurance-injection", "ev-ru17-insurance-injection")
 
 
+SETS = ("demo", "dev", "eval")
+
+
+def set_names(text: str) -> list[str]:
+    names = ["demo", "eval"] if text == "both" else [name.strip() for name in text.split(",")]
+    unknown = [name for name in names if name not in SETS]
+    if unknown:
+        raise SystemExit(f"--set: unknown set {unknown[0]!r}; choose from {', '.join(SETS)} or both")
+    return names
+
+
 def scripts_of(name: str) -> dict[str, DialogueScript]:
     if name == "demo":
         return load_scripts(REPO / "seeds" / "scripts")
     found: dict[str, DialogueScript] = {}
-    for path in sorted((REPO / "seeds" / "eval").glob("calls-*.yaml")):
+    for path in sorted((REPO / "seeds" / name).glob("calls-*.yaml")):
         found.update(load_script_set(path))
     return found
 
@@ -59,7 +73,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--set", choices=["demo", "eval", "both"], default="both")
+    parser.add_argument(
+        "--set", default="both", help="demo, dev, eval, a comma list of them, or both (demo and eval)"
+    )
     parser.add_argument("--source", choices=["text", "asr"], default="text")
     parser.add_argument("--store", default=str(REPO / "demo-output" / "qa.sqlite"))
     parser.add_argument("--backend", default="auto")
@@ -78,8 +94,8 @@ def main() -> int:
     parser.add_argument(
         "--fit-thresholds",
         type=Path,
-        help="fit per-item thresholds on the scored set's labels and write them here (fit on the demo set, "
-        "then measure on the evaluation set)",
+        help="fit per-item thresholds on the scored sets' labels and write them here (fit on the demo and "
+        "dev sets, then measure on the evaluation set)",
     )
     args = parser.parse_args()
 
@@ -97,7 +113,7 @@ def main() -> int:
             {} if args.thresholds == "none" else thresholds_for(backend.model_id, [Path(args.thresholds)])
         )
     judge = Judge(backend, mode=args.judge_mode, evidence=not args.no_evidence, thresholds=thresholds)
-    sets = ["demo", "eval"] if args.set == "both" else [args.set]
+    sets = set_names(args.set)
     print(f"judge  {backend.model_id} ({backend.name}), source: {args.source}")
     labelled: list[tuple[str, float, bool]] = []
     calls = 0

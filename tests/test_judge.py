@@ -154,7 +154,7 @@ def test_score_command_stores_and_reuses_scorecards(tmp_path: Path, seeds: Path)
     assert [r["status"] for r in json.loads(first.stdout)] == ["scored"]
     assert [r["status"] for r in second] == ["cached"]
     card = Scorecard.model_validate_json((out / "en08_prompt_injection.json").read_text())
-    assert card.checklist_version == "2.0" and len(card.verdicts) == 3
+    assert card.checklist_version == "2.1" and len(card.verdicts) == 3
 
 
 def test_mono_call_gets_agent_and_customer_labels_before_scoring(
