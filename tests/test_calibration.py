@@ -10,6 +10,7 @@ from scored_store import SEEDS, fill_store
 
 from qa_pipeline.agreement import categorical_agreement
 from qa_pipeline.calibration import TrustRule, trust_verdict
+from qa_pipeline.checklist import Checklist
 from qa_pipeline.demo_corpus import load_scripts
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.human_control import (
@@ -215,3 +216,97 @@ def test_baseline_only_counts_the_random_picks_alone(tmp_path: Path) -> None:
     baseline = agreement_report(store, checklists, pool_items=True, baseline_only=True, reps=100)
     assert baseline.calls_reviewed == len(random) == 5 and baseline.baseline_only
     assert baseline.calls_by_pick == {"random": 5, "risk": 0, "unplanned": 0}
+
+
+def test_an_item_one_controller_skipped_is_compared_with_the_one_who_answered(tmp_path: Path) -> None:
+    store = Store(tmp_path / "qa.sqlite")
+    checklists = fill_store(store, {("en02_no_greeting", "greeting"): "yes"})  # the AI is wrong here
+    expected = load_scripts(SEEDS / "scripts")["en02_no_greeting"].expected
+    # "a.anna" comes first by name but left the greeting out; "b.boris" answered only the greeting.
+    rows = [("a.anna", item, answer) for item, answer in expected.items() if item != "greeting"]
+    rows.append(("b.boris", "greeting", expected["greeting"]))
+    sheet = tmp_path / "reviews.csv"
+    with sheet.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["call_id", "checklist", "item_id", "answer", "reviewer"])
+        for reviewer, item, answer in rows:
+            writer.writerow(["en02_no_greeting", "inbound-service-en", item, answer, reviewer])
+    assert [r.problems for r in import_review_sheets(store, [sheet], checklists)] == [[]]
+    report = agreement_report(store, checklists, reps=50)
+    items = {i.item_id: i for i in report.items}
+    assert items["greeting"].ai_human.n == 1 and items["greeting"].ai_human.agreement.value == 0.0
+    assert items["greeting"].human_human is None  # one controller answered it
+    assert items["identification"].ai_human.n == 1 and items["identification"].human_human is None
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "reported"),
+    [
+        ((5, 5), (4, 5), False),  # one disagreement in five: a 20-point fall, no evidence of drift
+        ((10, 10), (9, 10), False),
+        ((20, 20), (12, 20), True),  # 100% -> 60% on 20 calls each
+        ((30, 30), (27, 30), False),  # a 10-point fall of 3 calls in 30 is within chance
+    ],
+)
+def test_drift_needs_enough_reviews_and_a_fall_beyond_chance(
+    before: tuple[int, int], after: tuple[int, int], reported: bool
+) -> None:
+    from qa_pipeline.calibration import ItemReport, PeriodAgreement, _drift
+
+    stats = _agreement(10, 0)
+    periods = [
+        PeriodAgreement(period=name, n=n, agreement=agreeing / n)
+        for name, (agreeing, n) in (("2026-09", before), ("2026-10", after))
+    ]
+    item = ItemReport(
+        group="g", item_id="closing", question="?", weight=5, ai_human=stats, human_human=None,
+        ai_unanswered=0, overrides=0, trust=trust_verdict(stats, TrustRule()), periods=periods,
+    )  # fmt: skip
+    findings = _drift([item], TrustRule(drift_min_reviews=5))
+    assert bool(findings) == reported
+    assert all(f.p_value <= 0.05 for f in findings)
+
+
+def test_planning_again_with_the_same_seed_keeps_the_reviewed_random_picks(tmp_path: Path) -> None:
+    store = Store(tmp_path / "qa.sqlite")
+    checklists = fill_store(store)
+    first = plan_review(store, checklists, controllers=["qa.elena"], size=5, risk_picks=0, seed=2)
+    picked = {p.call_id for p in first.picks}
+    sheet = tmp_path / "reviews.csv"  # the controller's answers on the picked calls only
+    with HUMAN_SCORES[0].open(encoding="utf-8") as source, sheet.open("w", encoding="utf-8") as target:
+        rows = list(csv.DictReader(source))
+        writer = csv.DictWriter(target, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(row for row in rows if row["call_id"] in picked)
+    assert [r.problems for r in import_review_sheets(store, [sheet], checklists)] == [[]]
+    assert agreement_report(store, checklists, baseline_only=True, reps=50).calls_reviewed == 5
+    # Planned again with the same period and seed: the reviewed calls are no longer candidates.
+    second = plan_review(store, checklists, controllers=["qa.elena"], size=5, seed=2)
+    assert second.sample_id == first.sample_id and not picked & {p.call_id for p in second.picks}
+    again = agreement_report(store, checklists, baseline_only=True, reps=50)
+    assert again.calls_reviewed == 5 and again.calls_by_pick["random"] == 5
+
+
+def test_scorecards_of_another_checklist_version_are_left_out_and_counted(tmp_path: Path) -> None:
+    store = Store(tmp_path / "qa.sqlite")
+    checklists = fill_store(store)
+    _import_seeds(store, checklists)
+    changed = {}
+    for checklist_id, checklist in checklists.items():
+        data = checklist.model_dump()
+        for section in data["sections"]:
+            for item in (i for i in section["items"] if i["id"] == "hold_etiquette"):
+                item.update(allow_na=False, applies_if=None)  # hold etiquette no longer allows N/A
+        if checklist_id.endswith("-en"):
+            data["version"] = "3.0"  # the English team bumped the version; the Russian one forgot
+        changed[checklist_id] = Checklist.model_validate(data)
+    report = agreement_report(store, changed, reps=50)
+    assert report.stale_scorecards == 8 and report.calls_reviewed == 4  # the Russian calls remain
+    scripts = load_scripts(SEEDS / "scripts")
+    na_hold = sum(s.expected["hold_etiquette"] == "na" for s in scripts.values() if s.language == "ru")
+    # the AI's and both controllers' "na" on the Russian calls: no longer allowed, left out, not a crash
+    assert na_hold and report.stale_answers >= na_hold
+    hold = next(i for i in report.items if i.item_id == "hold_etiquette" and i.group.endswith("-ru"))
+    assert hold.ai_human.n == 4 - na_hold
+    with pytest.raises(ConfigError, match=r"inbound-service-en v2\.1, now v3\.0"):
+        plan_review(store, {"inbound-service-en": changed["inbound-service-en"]}, controllers=["a"], size=3)

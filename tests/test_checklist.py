@@ -59,7 +59,11 @@ def test_every_problem_is_reported_with_line_and_field(tmp_path: Path) -> None:
     assert f"{path}:11: sections[0].items[0].wieght: unknown field (typo?)" in problems
     assert any(p.startswith(f"{path}:12: sections[0].items[1]") and "scale_max" in p for p in problems)
     assert any(p.startswith(f"{path}:17: sections[0].items[2].critical") for p in problems)
-    assert len(problems) == 3
+    # the duplicate id in the same pass as the field errors, with its own line, in line order
+    assert problems[2] == (
+        f"{path}:15: sections[0].items[2].id: item id 'greeting' is used twice (first at line 9)"
+    )
+    assert len(problems) == 4
 
 
 def test_duplicate_item_ids_are_rejected(tmp_path: Path) -> None:
@@ -70,6 +74,19 @@ def test_duplicate_item_ids_are_rejected(tmp_path: Path) -> None:
     )
     with pytest.raises(ChecklistError, match="'greeting' is used twice"):
         load_checklist(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(("written", "version"), [("1", "1"), ("1.10", "1.10"), ('"2.0"', "2.0")])
+def test_a_numeric_version_is_taken_as_written(tmp_path: Path, written: str, version: str) -> None:
+    text = (
+        BROKEN.replace('version: "1"', f"version: {written}")
+        .replace("        wieght: 5\n", "")
+        .replace("        answer: scale\n", "")
+        .replace(
+            "      - id: greeting\n        question: Duplicate id here?\n        critical: sometimes\n", ""
+        )
+    )
+    assert load_checklist(write(tmp_path, text)).version == version
 
 
 def test_yaml_syntax_errors_name_the_line(tmp_path: Path) -> None:
@@ -102,6 +119,10 @@ def test_validate_command_reports_problems_and_exit_code(tmp_path: Path) -> None
         app, ["checklist", "validate", *map(str, sorted((REPO / "checklists").glob("*.yaml")))]
     )
     assert good.exit_code == 0 and good.output.count("ok ") == 2
+    folder = runner.invoke(app, ["checklist", "validate", str(REPO / "checklists")])
+    assert folder.exit_code == 0 and folder.output.count("ok ") == 2
+    empty = runner.invoke(app, ["checklist", "validate", str(tmp_path)])
+    assert empty.exit_code == 2 and "no checklist files" in empty.output
     path = write(tmp_path, BROKEN)
     bad = runner.invoke(app, ["checklist", "validate", str(path), "--json"])
     assert bad.exit_code == 1

@@ -157,6 +157,12 @@ def test_bad_option_is_a_clean_error(tmp_path: Path, seeds: Path) -> None:
     assert "does not exist" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_unknown_language_option_is_refused_before_any_model_loads(seeds: Path) -> None:
+    result = CliRunner().invoke(app, ["transcribe", str(seeds / "audio"), "--language", "russian"])
+    text = " ".join(result.output.replace("│", " ").split())  # the error box wraps long lines
+    assert result.exit_code == 2 and "'russian' is not a Whisper language code" in text
+
+
 def test_folder_with_only_bad_audio_exits_nonzero(tmp_path: Path) -> None:
     write_wav(tmp_path / "zero.wav", np.zeros(0, dtype=np.float32), 8000)
     code, output = run_cli(

@@ -53,3 +53,20 @@ def test_unknown_distribution_gives_no_confidence() -> None:
     position = answer_positions(TEXT)[0]
     gen = generation({}, [0, position])
     assert answer_confidence(gen, position, "yes", ["yes", "no"]) is None
+
+
+def test_a_token_that_starts_two_answers_counts_for_neither() -> None:
+    position = answer_positions(TEXT)[1]  # the "na" of the hold item
+    # "n" starts both "no" and "na"; only the whole words say which answer the model meant.
+    alternatives = {1: {"n": math.log(0.6), "no": math.log(0.3), "na": math.log(0.1)}}
+    gen = generation(alternatives, [0, position, position + 2])
+    assert answer_confidence(gen, position, "no", ["yes", "no", "na"]) == pytest.approx(0.75)
+
+
+def test_a_scale_digit_that_starts_ten_counts_for_neither_one_nor_ten() -> None:
+    text = '{"clarity": {"answer": 1}}'
+    position = answer_positions(text)[0]
+    alternatives = {1: {"1": math.log(0.5), "10": math.log(0.2), "2": math.log(0.3)}}
+    gen = Generation(text=text, token_offsets=[0, position, position + 1], alternatives=alternatives.get)
+    options = [str(n) for n in range(1, 11)]
+    assert answer_confidence(gen, position, "2", options, closing="}") == pytest.approx(0.6)

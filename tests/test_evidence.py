@@ -1,3 +1,4 @@
+from qa_pipeline.checklist import Scope, Window
 from qa_pipeline.judging.evidence import locate_quote
 from qa_pipeline.models import CallTimings, Segment, Transcript, Word
 
@@ -54,3 +55,27 @@ def test_invented_quote_is_not_evidence() -> None:
     evidence = locate_quote("I will give you a full refund today", call())
     assert not evidence.matched and evidence.start is None
     assert not locate_quote("yes", call()).matched  # too short to tell
+
+
+def test_a_short_line_inside_a_longer_invented_quote_is_not_evidence() -> None:
+    transcript = call()
+    short = transcript.segments[1].model_copy(update={"text": "Yes.", "start": 6.2, "end": 6.6})
+    transcript = transcript.model_copy(update={"segments": [*transcript.segments, short]})
+    evidence = locate_quote("yes I have verified your identity fully", transcript)
+    assert not evidence.matched and evidence.match_score is not None and evidence.match_score < 50
+
+
+def test_a_quote_from_outside_the_item_scope_is_not_evidence() -> None:
+    quote = "I was charged twice this month"
+    assert locate_quote(quote, call(), Scope(speaker="customer")).matched
+    assert not locate_quote(quote, call(), Scope(speaker="agent")).matched  # the customer said it
+    greeting = "northwind energy, my name is Anna"
+    assert locate_quote(greeting, call(), Scope(window=Window(first_seconds=2))).matched
+    assert not locate_quote(greeting, call(), Scope(window=Window(last_seconds=3))).matched
+
+
+def test_a_one_word_quote_matches_a_whole_word_with_its_times() -> None:
+    evidence = locate_quote("Anna", call())
+    assert evidence.matched and evidence.speaker == "agent"
+    assert (evidence.start, evidence.end) == (2.5, 2.9)
+    assert not locate_quote("Ann", call()).matched  # part of a word is not the word

@@ -48,7 +48,8 @@ def test_manifest_keeps_metadata_and_reports_bad_rows(tmp_path: Path) -> None:
         "c2,../../etc/passwd,,,,,\n"
         "bad id!,audio/b.wav,,,,,\n"
         "c3,,,,,,\n"
-        "c1,audio/c.wav,,,,,\n",
+        "c1,audio/c.wav,,,,,\n"
+        "c4,audio/d.wav,,,,,english\n",
     )
     sources, problems = read_manifest(manifest)
     assert sources[0] == CallSource(
@@ -61,6 +62,9 @@ def test_manifest_keeps_metadata_and_reports_bad_rows(tmp_path: Path) -> None:
     assert "leaves the manifest's folder" in reasons["3"]
     assert "call_id" in reasons["4"]
     assert reasons["5"] == "path is empty"
+    assert (
+        reasons["7"] == "language 'english' is not a Whisper language code (two letters such as en, ru, de)"
+    )
     found = discover_inputs([manifest])
     assert [s.call_id for s in found.sources] == ["c1"]
     assert any("already used" in p.reason for p in found.problems)
@@ -97,6 +101,11 @@ def test_bad_files_raise_audio_error_naming_the_file(
         probe_audio(path)
     assert str(path) in str(error.value)
     assert reason in str(error.value)
+
+
+def test_a_missing_file_is_named_as_missing(tmp_path: Path) -> None:
+    with pytest.raises(AudioError, match=r"gone\.wav: file not found$"):
+        probe_audio(tmp_path / "gone.wav")
 
 
 def test_zero_length_wav_is_rejected(tmp_path: Path) -> None:

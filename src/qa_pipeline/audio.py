@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from qa_pipeline.errors import AudioError
+from qa_pipeline.errors import AudioError, first_line
 
 SAMPLE_RATE = 16_000
 Audio = npt.NDArray[np.float32]
@@ -48,7 +48,7 @@ def decode_call(path: Path, channels: int) -> DecodedCall:
         else:
             decoded = DecodedCall("mono", [decode_audio(str(path), sampling_rate=SAMPLE_RATE)])
     except Exception as exc:  # PyAV raises many unrelated types for damaged streams
-        raise AudioError(f"{path}: cannot decode audio ({str(exc).splitlines()[0][:200]})") from exc
+        raise AudioError(f"{path}: cannot decode audio ({first_line(exc)})") from exc
     if decoded.channels[0].size == 0:
         raise AudioError(f"{path}: recording has no audio samples (zero length)")
     return decoded

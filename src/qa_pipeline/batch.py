@@ -102,10 +102,12 @@ def _transcribe_one(
         return CallResult(call_id=source.call_id, source=str(source.path), status="failed", reason=str(exc))
     output = out_dir / f"{call.call_id}.json"
     write_json_atomic(output, transcript)
+    speechless = not any(segment.text.strip() for segment in transcript.segments)
     return CallResult(
         call_id=call.call_id,
         source=str(source.path),
         status=status,
+        reason=f"{source.path}: no speech found; scoring leaves its items to people" if speechless else None,
         duration=transcript.duration,
         language=transcript.language,
         processing_seconds=round(time.perf_counter() - started, 3),

@@ -15,6 +15,7 @@ from itertools import pairwise
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from scipy.stats import fisher_exact
 
 from qa_pipeline.agreement import (
     CONFIDENCE,
@@ -37,7 +38,14 @@ class TrustRule(BaseModel):
         default=0.5, ge=0, le=1, description="agreement needed on every answer people gave (e.g. 'no')"
     )
     drift_tolerance: float = Field(default=0.10, gt=0, le=1)
-    drift_min_reviews: int = Field(default=5, ge=1)
+    drift_min_reviews: int = Field(default=10, ge=1, description="reviews needed in each period compared")
+    drift_significance: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="one-sided Fisher exact p-value a fall must reach: one disagreement among five "
+        "reviews is a 20-point fall and no evidence of drift",
+    )
 
 
 class TrustVerdict(BaseModel):
@@ -74,6 +82,7 @@ class DriftFinding(BaseModel):
     before: PeriodAgreement
     after: PeriodAgreement
     drop: float
+    p_value: float  # one-sided Fisher exact test: agreement was higher before
 
 
 class AgreementReport(BaseModel):
@@ -92,6 +101,12 @@ class AgreementReport(BaseModel):
     alignment_ai_human: float | None = Field(description="per-criterion alignment weighted by item points")
     alignment_human_human: float | None
     drift: list[DriftFinding]
+    stale_scorecards: int = Field(
+        default=0, description="scorecards left out: scored against another version of their checklist"
+    )
+    stale_answers: int = Field(
+        default=0, description="answers left out (the AI's or a controller's): no longer allowed by the item"
+    )
 
 
 def period_of(metadata: CallMetadata | None) -> str:
@@ -143,13 +158,25 @@ def calibrate(
     rule = rule or TrustRule()
     metadata = metadata or {}
     kinds = pick_kinds or {}
-    cards = {(c.call_id, c.checklist_id): c for c in scorecards if c.checklist_id in checklists}
+    known = [c for c in scorecards if c.checklist_id in checklists]
+    # A scorecard of another checklist version answered other questions (an item may since allow N/A):
+    # it is left out and counted, so the report asks for a rescore instead of comparing unlike answers.
+    current = [c for c in known if c.checklist_version == checklists[c.checklist_id].version]
+    cards = {(c.call_id, c.checklist_id): c for c in current}
     if baseline_only:
         cards = {key: card for key, card in cards.items() if kinds.get(key) == "random"}
     answers: dict[tuple[str, str], dict[str, dict[str, str | int]]] = defaultdict(lambda: defaultdict(dict))
+    stale_answers = 0
     for review in reviews:
-        if (review.call_id, review.checklist_id) in cards:
-            answers[(review.call_id, review.checklist_id)][review.reviewer][review.item_id] = review.answer
+        if (review.call_id, review.checklist_id) not in cards:
+            continue
+        item_ids = {item.id for item in checklists[review.checklist_id].items}
+        if review.item_id in item_ids and review.answer not in allowed_answers(
+            checklists[review.checklist_id], review.item_id
+        ):
+            stale_answers += 1
+            continue
+        answers[(review.call_id, review.checklist_id)][review.reviewer][review.item_id] = review.answer
     reviewer_calls: dict[str, int] = defaultdict(int)
     for by_reviewer in answers.values():
         for reviewer in by_reviewer:
@@ -168,11 +195,15 @@ def calibrate(
     for key, by_reviewer in sorted(answers.items()):
         card = cards[key]
         ai = {v.item_id: v.answer for v in card.verdicts}
-        names = sorted(by_reviewer)
         for item in checklists[key[1]].items:
-            if item.id not in by_reviewer[names[0]]:
+            # per item, the first controllers by name who answered it: one may skip what another answered
+            names = [name for name in sorted(by_reviewer) if item.id in by_reviewer[name]]
+            if not names:
                 continue
-            second = by_reviewer[names[1]].get(item.id) if len(names) > 1 else None
+            second = by_reviewer[names[1]][item.id] if len(names) > 1 else None
+            if ai.get(item.id) is not None and ai[item.id] not in item.answers:
+                stale_answers += 1  # the item changed without a new checklist version
+                continue
             pairs[(group_of(key[1]), item.id)].append(
                 (key, ai.get(item.id), by_reviewer[names[0]][item.id], second)
             )
@@ -248,7 +279,13 @@ def calibrate(
         alignment_ai_human=_ratio(alignment_sums["ai"]),
         alignment_human_human=_ratio(alignment_sums["hh"]),
         drift=_drift(items, rule),
+        stale_scorecards=len(known) - len(current),
+        stale_answers=stale_answers,
     )
+
+
+def allowed_answers(checklist: Checklist, item_id: str) -> list[str | int]:
+    return checklist.item(item_id).answers
 
 
 def _ratio(sums: list[float]) -> float | None:
@@ -268,20 +305,38 @@ def _periods(
 
 
 def _drift(items: list[ItemReport], rule: TrustRule) -> list[DriftFinding]:
-    """Agreement falling from one period to the next by more than the tolerance, on enough calls."""
+    """Agreement falling from one period to the next by more than the tolerance, on enough calls, and by
+    more than chance explains."""
     findings = []
     for item in items:
         usable = [p for p in item.periods if p.n >= rule.drift_min_reviews and p.agreement is not None]
         for before, after in pairwise(usable):
             assert before.agreement is not None and after.agreement is not None
             drop = before.agreement - after.agreement
-            if drop >= rule.drift_tolerance:
+            if drop < rule.drift_tolerance:
+                continue
+            p_value = fall_p_value(before, after)
+            if p_value <= rule.drift_significance:
                 findings.append(
                     DriftFinding(
-                        group=item.group, item_id=item.item_id, before=before, after=after, drop=drop
+                        group=item.group,
+                        item_id=item.item_id,
+                        before=before,
+                        after=after,
+                        drop=drop,
+                        p_value=p_value,
                     )
                 )
     return findings
+
+
+def fall_p_value(before: PeriodAgreement, after: PeriodAgreement) -> float:
+    """How likely a fall this large is when agreement did not change (one-sided Fisher exact test)."""
+    assert before.agreement is not None and after.agreement is not None
+    agreed_before = round(before.agreement * before.n)
+    agreed_after = round(after.agreement * after.n)
+    table = [[agreed_before, before.n - agreed_before], [agreed_after, after.n - agreed_after]]
+    return float(fisher_exact(table, alternative="greater").pvalue)
 
 
 def _human_total(checklist: Checklist, call_id: str, given: dict[str, str | int]) -> float | None:
@@ -295,22 +350,21 @@ def _totals(
     answers: dict[tuple[str, str], dict[str, dict[str, str | int]]],
     checklists: dict[str, Checklist],
 ) -> tuple[list[float], list[float], list[float], list[float]]:
-    """Call totals where every item was answered: AI vs first controller, first vs second controller."""
+    """Call totals of the controllers (by name) who answered every item: AI vs the first, first vs
+    second."""
     ai_totals, first_totals, second_totals, hh_first = [], [], [], []
     for key, by_reviewer in sorted(answers.items()):
         card, checklist = cards[key], checklists[key[1]]
-        names = sorted(by_reviewer)
-        first = _human_total(checklist, key[0], by_reviewer[names[0]])
-        if first is None:
+        totals = [_human_total(checklist, key[0], by_reviewer[name]) for name in sorted(by_reviewer)]
+        complete = [total for total in totals if total is not None]
+        if not complete:
             continue
         if card.complete and card.total is not None:
             ai_totals.append(card.total)
-            first_totals.append(first)
-        if len(names) > 1:
-            second = _human_total(checklist, key[0], by_reviewer[names[1]])
-            if second is not None:
-                hh_first.append(first)
-                second_totals.append(second)
+            first_totals.append(complete[0])
+        if len(complete) > 1:
+            hh_first.append(complete[0])
+            second_totals.append(complete[1])
     return ai_totals, first_totals, second_totals, hh_first
 
 

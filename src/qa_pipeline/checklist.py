@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from qa_pipeline.errors import ConfigError
 
+DUPLICATE_ID = "duplicate_item_id"
 ItemId = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="lower_snake_case, unique in the checklist")
 
 
@@ -210,13 +212,23 @@ class Checklist(BaseModel):
         description="items: one question per item (small local models); scorecard: one JSON reply",
     )
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _numeric_version(cls, value: object) -> object:
+        """`version: 1` or `1.2` in YAML is a number; a version is a label, so take it as written."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        return value
+
     @model_validator(mode="after")
     def _unique_items(self) -> Checklist:
         seen: set[str] = set()
         known = {*CALL_PLACEHOLDERS, *self.placeholders}
         for item in self.items:
             if item.id in seen:
-                raise ValueError(f"item id {item.id!r} is used twice")
+                raise PydanticCustomError(
+                    DUPLICATE_ID, "item id {item_id!r} is used twice", {"item_id": item.id}
+                )
             seen.add(item.id)
             rules = [item.phrases, item.applies_if.phrases if item.applies_if else None]
             for rule in filter(None, rules):
@@ -270,16 +282,59 @@ def load_checklist(path: Path) -> Checklist:
         raise ChecklistError(
             path, [f"{path}:1: a checklist must be a mapping with id, version, language, sections"]
         )
+    version = _child(root, "version")
+    if isinstance(data.get("version"), int | float) and isinstance(version, yaml.ScalarNode):
+        data["version"] = version.value  # "1.10" as written, not the float 1.1
+    duplicates = _duplicate_ids(path, root)
     try:
-        return Checklist.model_validate(data)
+        checklist = Checklist.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
+            if error["type"] == DUPLICATE_ID:
+                continue  # reported with its own line below, also when other fields fail
             location = [part for part in error["loc"] if not str(part).startswith("function-after")]
             line = _line_of(root, location)
             field = _field_path(location)
             problems.append(f"{path}:{line}: {field or '(top level)'}: {_message(error)}")
-        raise ChecklistError(path, problems) from exc
+        raise ChecklistError(path, sorted(problems + duplicates, key=_line_number)) from exc
+    if duplicates:
+        raise ChecklistError(path, duplicates)
+    return checklist
+
+
+def _duplicate_ids(path: Path, root: Any) -> list[str]:
+    """Item ids used twice, found in the YAML itself so that they are reported with their lines in the
+    same pass as field errors (the model checks uniqueness only once every field is valid)."""
+    first_line: dict[str, int] = {}
+    problems: list[str] = []
+    sections = _child(root, "sections")
+    for s, section in enumerate(sections.value if isinstance(sections, yaml.SequenceNode) else []):
+        items = _child(section, "items")
+        for i, item in enumerate(items.value if isinstance(items, yaml.SequenceNode) else []):
+            node = _child(item, "id")
+            if not isinstance(node, yaml.ScalarNode):
+                continue
+            line = node.start_mark.line + 1
+            if node.value in first_line:
+                problems.append(
+                    f"{path}:{line}: sections[{s}].items[{i}].id: item id {node.value!r} is used twice "
+                    f"(first at line {first_line[node.value]})"
+                )
+            else:
+                first_line[node.value] = line
+    return problems
+
+
+def _child(node: Any, key: str) -> Any:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((value for name, value in node.value if name.value == key), None)
+
+
+def _line_number(problem: str) -> int:
+    match = re.search(r":(\d+): ", problem)
+    return int(match.group(1)) if match else 0
 
 
 def load_checklists(paths: list[Path]) -> list[Checklist]:

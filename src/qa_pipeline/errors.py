@@ -25,3 +25,10 @@ class ModelError(QAPipelineError):
 
 class StoreError(QAPipelineError):
     """The project store cannot be opened or written."""
+
+
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of an error's message for a one-line report; its type where the message is empty
+    (`str(exc).splitlines()[0]` fails on an empty message and hides the real error)."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:limit]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from qa_pipeline.agreement import sample_size_for_width
 from qa_pipeline.batch import write_json_atomic
@@ -37,12 +37,26 @@ def _in_scope(
     checklists: dict[str, Checklist],
     period: str | None,
 ) -> list[Scorecard]:
-    """Scorecards of the loaded checklists for calls of the period."""
+    """Scorecards of the loaded checklists for calls of the period (of any checklist version: calibration
+    leaves out and counts those of another version)."""
     return [
         card
         for card in cards
         if card.checklist_id in checklists and _in_period(metadata.get(card.call_id), period)
     ]
+
+
+def _current(cards: list[Scorecard], checklists: dict[str, Checklist]) -> list[Scorecard]:
+    return [card for card in cards if card.checklist_version == checklists[card.checklist_id].version]
+
+
+def _versions(cards: list[Scorecard], checklists: dict[str, Checklist]) -> str:
+    """The stale scorecards' checklists, as "inbound-service-en v2.0, now v2.1"."""
+    stale = sorted(
+        {(c.checklist_id, c.checklist_version) for c in cards}
+        - {(c.checklist_id, c.checklist_version) for c in _current(cards, checklists)}
+    )
+    return "; ".join(f"{cid} v{version}, now v{checklists[cid].version}" for cid, version in stale)
 
 
 class SamplePlan(BaseModel):
@@ -52,6 +66,9 @@ class SamplePlan(BaseModel):
     size_reason: str
     options: SamplePlanOptions
     picks: list[SamplePick]
+    stale_scorecards: int = Field(
+        default=0, description="calls not sampled: scored against another checklist version, to rescore"
+    )
 
 
 def plan_review(
@@ -73,11 +90,18 @@ def plan_review(
     metadata = _call_metadata(store)
     all_cards, reviews = store.scorecards(), store.human_reviews()
     reviewed = {(r.call_id, r.checklist_id) for r in reviews}
+    in_scope = _in_scope(all_cards, metadata, checklists, period)
     cards = [
         c
-        for c in _in_scope(all_cards, metadata, checklists, period)
+        for c in _current(in_scope, checklists)
         if include_reviewed or (c.call_id, c.checklist_id) not in reviewed
     ]
+    stale = len(in_scope) - len(_current(in_scope, checklists))
+    if not cards and stale:
+        raise ConfigError(
+            f"{stale} scorecards were scored against another version of their checklist "
+            f"({_versions(in_scope, checklists)}): run qa-pipeline score to rescore them before sampling"
+        )
     if precision is not None:
         size = sample_size_for_width(precision, expected=expected_agreement, population=len(cards) or None)
         size_reason = (
@@ -100,7 +124,7 @@ def plan_review(
     candidates = [Candidate(scorecard=c, metadata=metadata.get(c.call_id, CallMetadata())) for c in cards]
     picks = plan_sample(candidates, plan_options)
     sample_id = f"{period or 'all'}-seed{plan_options.seed}"
-    store.save_sample(sample_id, picks)
+    store.save_sample(sample_id, picks, keep=reviewed)
     return SamplePlan(
         sample_id=sample_id,
         period=period,
@@ -108,6 +132,7 @@ def plan_review(
         size_reason=size_reason,
         options=plan_options,
         picks=picks,
+        stale_scorecards=stale,
     )
 
 

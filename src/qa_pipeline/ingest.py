@@ -16,9 +16,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from qa_pipeline.errors import AudioError, ConfigError
+from qa_pipeline.errors import AudioError, ConfigError, first_line
 from qa_pipeline.models import AudioInfo, Call, CallMetadata
+from qa_pipeline.whisper_models import unknown_language
 
+# Shorter files are clicks or failed recordings, not calls: no item could be judged on them.
+MIN_CALL_SECONDS = 1.0
 AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".webm"})
 MANIFEST_REQUIRED = ("call_id", "path")
 MANIFEST_OPTIONAL = tuple(CallMetadata.model_fields)
@@ -118,6 +121,10 @@ def read_manifest(manifest: Path) -> tuple[list[CallSource], list[InputProblem]]
             problems.append(InputProblem(where, f"path {rel_path!r} leaves the manifest's folder {root}"))
             continue
         meta = {k: values[k] for k in MANIFEST_OPTIONAL if values.get(k)}
+        problem = unknown_language(meta["language"]) if "language" in meta else None
+        if problem:
+            problems.append(InputProblem(where, problem))
+            continue
         try:
             metadata = CallMetadata(**meta)
         except ValidationError as exc:
@@ -140,6 +147,8 @@ def probe_call(source: CallSource) -> Call:
 def probe_audio(path: Path) -> AudioInfo:
     import av  # PyAV ships with faster-whisper; imported here to keep CLI start-up fast
 
+    if not path.exists():
+        raise AudioError(f"{path}: file not found")
     try:
         if path.stat().st_size == 0:
             raise AudioError(f"{path}: file is empty (0 bytes)")
@@ -161,9 +170,13 @@ def probe_audio(path: Path) -> AudioInfo:
     except PermissionError as exc:
         raise AudioError(f"{path}: cannot read file (permission denied)") from exc
     except (OSError, av.error.FFmpegError) as exc:
-        raise AudioError(f"{path}: not a readable audio file ({_short(exc)})") from exc
+        raise AudioError(f"{path}: not a readable audio file ({first_line(exc)})") from exc
     if info.duration <= 0 or info.channels == 0:
         raise AudioError(f"{path}: recording has no audio samples (zero length)")
+    if info.duration < MIN_CALL_SECONDS:
+        raise AudioError(
+            f"{path}: recording is {info.duration:.1f} s long; a call needs at least {MIN_CALL_SECONDS:.0f} s"
+        )
     return info
 
 
@@ -222,8 +235,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]

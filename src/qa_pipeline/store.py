@@ -28,6 +28,7 @@ from sqlalchemy import (
     delete,
     event,
     select,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -218,6 +219,19 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot save scorecard of {scorecard.call_id} to {self.url}: {exc}") from exc
 
+    def mark_current(self, cache_key: str) -> None:
+        """A reused scorecard becomes the call's newest again: after judges X, Y, then X from cache, every
+        reader (sampling, calibration) sees X's verdicts, like the JSON files the run wrote."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(scorecards_table)
+                    .where(scorecards_table.c.cache_key == cache_key)
+                    .values(created_at=datetime.now(UTC))
+                )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot update scorecard {cache_key[:12]} in {self.url}: {exc}") from exc
+
     def scorecards(self) -> list[Scorecard]:
         """The newest scorecard of every call for every checklist it was scored against."""
         table = scorecards_table
@@ -295,17 +309,36 @@ class Store:
         """Every override, oldest first (the last one for an item is the one in force)."""
         return self._models(overrides_table, Override, order_by=overrides_table.c.id)
 
-    def save_sample(self, sample_id: str, picks: list[SamplePick]) -> None:
-        """A sample planned again under the same id (period and seed) replaces the earlier plan."""
+    def save_sample(
+        self, sample_id: str, picks: list[SamplePick], keep: set[tuple[str, str]] | None = None
+    ) -> None:
+        """A sample planned again under the same id (period and seed) replaces the earlier plan, except
+        the earlier picks of calls in `keep` (already reviewed): they stay as they were picked, random or
+        risk, so the random baseline does not lose the calls people have scored."""
+        keep = keep or set()
         now = datetime.now(UTC)
+        table = sample_picks_table
         try:
             with self.engine.begin() as conn:
-                conn.execute(delete(sample_picks_table).where(sample_picks_table.c.sample_id == sample_id))
-                for pick in picks:
-                    row = {"sample_id": sample_id, **pick.model_dump(), "created_at": now}
-                    conn.execute(
-                        self._upsert(sample_picks_table, row, ["sample_id", "call_id", "checklist_id"])
+                earlier = {
+                    (row.call_id, row.checklist_id)
+                    for row in conn.execute(
+                        select(table.c.call_id, table.c.checklist_id).where(table.c.sample_id == sample_id)
                     )
+                }
+                for call_id, checklist_id in earlier - keep:
+                    conn.execute(
+                        delete(table).where(
+                            table.c.sample_id == sample_id,
+                            table.c.call_id == call_id,
+                            table.c.checklist_id == checklist_id,
+                        )
+                    )
+                for pick in picks:
+                    if (pick.call_id, pick.checklist_id) in earlier & keep:
+                        continue
+                    row = {"sample_id": sample_id, **pick.model_dump(), "created_at": now}
+                    conn.execute(self._upsert(table, row, ["sample_id", "call_id", "checklist_id"]))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot save sample {sample_id} to {self.url}: {exc}") from exc
 

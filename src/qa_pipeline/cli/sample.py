@@ -91,3 +91,8 @@ def print_plan(plan: SamplePlan) -> None:
         )
     stdout.print(table)
     typer.echo(f"Size: {plan.size_reason}.")
+    if plan.stale_scorecards:
+        typer.echo(
+            f"Not sampled: {plan.stale_scorecards} calls scored against another version of their checklist "
+            "(run qa-pipeline score to rescore them)."
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from qa_pipeline.cli._output import minutes, stderr, with_progress
 from qa_pipeline.ingest import InputProblem, discover_inputs
 from qa_pipeline.store import DEFAULT_STORE, Store
 from qa_pipeline.transcribe import TranscribeOptions, Transcriber
+from qa_pipeline.whisper_models import unknown_language
 
 
 def transcribe(
@@ -52,6 +54,7 @@ def transcribe(
     ] = False,
 ) -> None:
     """Transcribe calls with faster-whisper; stereo calls get agent and customer turns."""
+    check_languages([language] if language else [], "--language")
     options = TranscribeOptions(
         whisper_model=whisper_model,
         device=device,
@@ -77,7 +80,15 @@ def transcribe(
 
 def parse_languages(value: str | None) -> tuple[str, ...] | None:
     codes = tuple(code.strip() for code in (value or "").split(",") if code.strip())
+    check_languages(codes, "--languages")
     return codes or None
+
+
+def check_languages(codes: Iterable[str], option: str) -> None:
+    for code in codes:
+        problem = unknown_language(code)
+        if problem:
+            raise typer.BadParameter(problem, param_hint=option)
 
 
 def run_transcription(
@@ -97,6 +108,8 @@ def run_transcription(
     for result in with_progress(batch, len(found.sources), "transcribing", show_progress):
         if result.status == "failed":
             stderr.print(f"[red]failed[/red] {result.reason}", highlight=False)
+        elif result.reason:
+            stderr.print(f"[yellow]warning[/yellow] {result.reason}", highlight=False)
         results.append(result)
     return results, found.problems, summarise(results)
 

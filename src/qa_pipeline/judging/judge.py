@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,9 +110,13 @@ class Judge:
         mode: JudgeMode = "auto",
         evidence: bool = True,
         thresholds: dict[str, float] | None = None,
+        backoff: float = 1.0,
     ) -> None:
         self.backend = backend
         self.retries = retries
+        # Seconds before the first retry after a backend error (server down, timeout), doubled after each:
+        # a server restarting gets time to come back instead of three instant failures.
+        self.backoff = backoff
         self.prompt = prompt
         self.mode = mode
         self.evidence = evidence
@@ -193,6 +198,10 @@ class Judge:
         job = _Job(checklist, transcript, labelled, stats, self.mode_for(checklist))
         values = call_placeholders(checklist, labelled)
         heard = asr_confidence(labelled)
+        if not any(segment.text.strip() for segment in labelled.segments):
+            # A silent or failed recording: rules would fail the agent on greetings nobody could hear.
+            job.decided = {item.id: _no_speech(item) for item in checklist.items}
+            return job
         for item in checklist.items:
             if item.applies_if is not None:
                 holds, why = condition_by_rules(item.applies_if, item, labelled, values)
@@ -243,6 +252,12 @@ class Judge:
                     )
                 continue
             item = job.checklist.item(question.key)
+            if item.id in job.decided:  # N/A by its gate: keep what the model said, for refitting
+                verdict = job.decided[item.id]
+                job.decided[item.id] = verdict.model_copy(
+                    update={"probabilities": {**probabilities, **verdict.probabilities}}
+                )
+                continue
             threshold = self.thresholds.get(item.id) if set(question.options) == {"yes", "no"} else None
             job.decided.setdefault(
                 item.id,
@@ -320,7 +335,14 @@ class Judge:
             except (JudgeError, InvalidReply) as exc:
                 logger.warning("%s: judge attempt 1 failed: %s", job.transcript.call_id, exc)
                 job.stats["errors"].append(str(exc))
-                reply = self._first_valid(prompt, parse, job.transcript.call_id, job.stats, start=1)
+                reply = self._first_valid(
+                    prompt,
+                    parse,
+                    job.transcript.call_id,
+                    job.stats,
+                    start=1,
+                    after_backend_error=isinstance(exc, JudgeError),
+                )
             if reply is None:
                 job.failed = True
                 continue
@@ -360,9 +382,13 @@ class Judge:
         call_id: str,
         stats: dict[str, Any] | None,
         start: int = 0,
+        after_backend_error: bool = False,
     ) -> tuple[Generation, T] | None:
         """Greedy first, then sampled retries; None when no attempt gave a valid reply."""
+        backend_failed = after_backend_error
         for attempt in range(start, 1 + self.retries):
+            if backend_failed:  # an invalid reply is retried at once: a new sample may be valid
+                time.sleep(self.backoff * 2 ** max(0, attempt - 1))
             if stats is not None:
                 stats["attempts"] += 1
             try:
@@ -373,6 +399,7 @@ class Judge:
                 return generation, parse(generation.text)
             except (JudgeError, InvalidReply) as exc:
                 logger.warning("%s: judge attempt %d failed: %s", call_id, attempt + 1, exc)
+                backend_failed = isinstance(exc, JudgeError)
                 if stats is not None:
                     stats["errors"].append(str(exc))
         return None
@@ -406,6 +433,16 @@ def _garbled(item: Item, heard: float) -> ItemVerdict:
         needs_human=True,
         rationale=f"the call's ASR word confidence is {heard:.2f}: too garbled to judge",
         flags=["asr_unreliable"],
+    )
+
+
+def _no_speech(item: Item) -> ItemVerdict:
+    return ItemVerdict(
+        item_id=item.id,
+        answer=None,
+        needs_human=True,
+        rationale="the recording has no speech: check the audio before scoring the agent",
+        flags=["no_speech"],
     )
 
 
@@ -473,7 +510,7 @@ def _verdict(
         if position is not None
         else None
     )
-    evidence = [locate_quote(quote, transcript) for quote in reply.evidence]
+    evidence = [locate_quote(quote, transcript, item.scope) for quote in reply.evidence]
     flags = []
     if any(not e.matched for e in evidence):
         flags.append("evidence_not_found")

@@ -1,7 +1,9 @@
 """Score many transcripts: checklist choice per call, cache, store, JSON files, failures kept per call.
 
 Each scorecard is stored when it is finished, so a killed run resumes where it stopped; a scorecard is
-reused when the transcript, the checklist and the judge (backend, model, prompt) are all unchanged.
+reused when the transcript, the checklist and the judge (backend, model, prompt) are all unchanged. A
+scorecard whose judge failed (server down, no valid reply) is stored and written for people to see, but
+never reused: the next run asks the judge again.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
@@ -87,6 +90,7 @@ def score_batch(
         key = scorecard_cache_key(transcript, checklist, judge)
         card = None if force else store.cached_scorecard(key)
         if card is not None:
+            store.mark_current(key)
             yield _finished(card, checklist, out_dir, "cached", 0.0, 0)
             continue
         pending.append((transcript, checklist, key))
@@ -111,15 +115,28 @@ def _score_pending(
         return
     seconds = (time.perf_counter() - started) / len(pending)
     for (_, checklist, key), (card, stats) in zip(pending, scored, strict=True):
-        store.save_scorecard(key, card)
-        yield _finished(card, checklist, out_dir, "scored", seconds, int(stats["completion_tokens"]))
+        tokens = int(stats["completion_tokens"])
+        failed = [v.item_id for v in card.verdicts if "judge_failed" in v.flags]
+        if not failed:
+            store.save_scorecard(key, card)
+            yield _finished(card, checklist, out_dir, "scored", seconds, tokens)
+            continue
+        store.save_scorecard(f"failed:{uuid.uuid4().hex}", card)  # kept, but under no reusable key
+        errors = stats.get("errors") or ["no valid reply"]
+        reason = (
+            f"judge failed on {len(failed)} items ({errors[-1][:200]}); they are left to people and the "
+            "scorecard is not reused: run score again to retry"
+        )
+        yield _finished(card, checklist, out_dir, "failed", seconds, tokens).model_copy(
+            update={"reason": reason}
+        )
 
 
 def _finished(
     card: Scorecard,
     checklist: Checklist,
     out_dir: Path,
-    status: Literal["scored", "cached"],
+    status: Literal["scored", "cached", "failed"],
     seconds: float,
     tokens: int,
 ) -> ScoreResult:
