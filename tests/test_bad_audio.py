@@ -1,6 +1,7 @@
 """Unusual and bad recordings in one batch: each gets a clear result naming the file, the rest finishes."""
 
 import json
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,20 @@ TINY = ["--whisper-model", "bundled:tiny.en", "--language", "en", "--device", "c
 def resampled(samples: np.ndarray, rate: int) -> np.ndarray:
     times = np.arange(int(len(samples) * rate / 16000)) / rate
     return np.interp(times, np.arange(len(samples)) / 16000, samples).astype(np.float32)
+
+
+def two_hours(path: Path) -> None:
+    """A valid 2-hour 8 kHz WAV of silence, written sparse (its header and a size, no real bytes)."""
+    data = 2 * 3600 * 8000 * 2
+    header = (
+        b"RIFF"
+        + struct.pack("<I", 36 + data)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16)
+    )
+    with path.open("wb") as handle:
+        handle.write(header + b"data" + struct.pack("<I", data))
+        handle.truncate(44 + data)
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +49,7 @@ def results(tmp_path_factory: pytest.TempPathFactory, seeds: Path) -> dict[str, 
     write_wav(folder / "four-channels.wav", four, 16000)
     write_wav(folder / "silent.wav", np.zeros(16000 * 20, dtype=np.float32), 16000)
     write_wav(folder / "short.wav", speech[: 16000 // 5], 16000)
+    two_hours(folder / "two-hours.wav")
     store = str(folder / "qa.sqlite")
     args = ["transcribe", str(folder), "--store", store, "--out", str(folder / "out"), "--json", *TINY]
     report = json.loads(CliRunner().invoke(app, args).stdout)
@@ -72,3 +88,11 @@ def test_a_recording_under_a_second_is_refused_naming_the_file(results: dict[str
     result = results["short"]
     assert result["status"] == "failed"
     assert str(result["reason"]).endswith("short.wav: recording is 0.2 s long; a call needs at least 1 s")
+
+
+def test_a_two_hour_recording_is_refused_by_the_length_limit(results: dict[str, dict[str, object]]) -> None:
+    result = results["two-hours"]
+    assert result["status"] == "failed"
+    assert str(result["reason"]).endswith(
+        "two-hours.wav: recording is 120 min long, over the 90 min limit (--max-minutes)"
+    )

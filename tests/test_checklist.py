@@ -127,3 +127,21 @@ def test_validate_command_reports_problems_and_exit_code(tmp_path: Path) -> None
     bad = runner.invoke(app, ["checklist", "validate", str(path), "--json"])
     assert bad.exit_code == 1
     assert f"{path}:11: sections[0].items[0].wieght: unknown field (typo?)" in bad.output
+
+
+def test_weights_must_be_positive_and_each_is_reported_on_its_line(tmp_path: Path) -> None:
+    text = (
+        BROKEN.replace("        wieght: 5\n", "        weight: 0\n")
+        .replace("        answer: scale\n", "        weight: -5\n")
+        .replace(
+            "      - id: greeting\n        question: Duplicate id here?\n        critical: sometimes\n", ""
+        )
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(ChecklistError) as error:
+        load_checklist(path)
+    assert [p.split(": ", 2)[:2] for p in error.value.problems] == [
+        [f"{path}:11", "sections[0].items[0].weight"],
+        [f"{path}:14", "sections[0].items[1].weight"],
+    ]
+    assert all("greater than 0" in p for p in error.value.problems)

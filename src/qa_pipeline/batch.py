@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from qa_pipeline.errors import AudioError
 from qa_pipeline.ingest import CallSource, probe_call
+from qa_pipeline.models import Call, Transcript
 from qa_pipeline.store import Store, transcript_cache_key
 from qa_pipeline.transcribe import Transcriber
 
@@ -29,7 +30,7 @@ class CallResult(BaseModel):
 
     call_id: str
     source: str
-    status: Literal["transcribed", "cached", "failed"]
+    status: Literal["transcribed", "cached", "claimed", "failed"]  # claimed: another worker has it
     reason: str | None = None
     duration: float = 0.0
     language: str | None = None
@@ -42,6 +43,7 @@ class BatchSummary(BaseModel):
     transcribed: int
     cached: int
     failed: int
+    claimed: int = 0  # left to another worker sharing the run
     audio_seconds: float
     processing_seconds: float
 
@@ -71,6 +73,7 @@ def summarise(results: Iterable[CallResult]) -> BatchSummary:
         transcribed=len(done),
         cached=sum(r.status == "cached" for r in results),
         failed=sum(r.status == "failed" for r in results),
+        claimed=sum(r.status == "claimed" for r in results),
         audio_seconds=round(sum(r.duration for r in done), 2),
         processing_seconds=round(sum(r.processing_seconds for r in done), 2),
     )
@@ -82,6 +85,12 @@ def _transcribe_one(
     started = time.perf_counter()
     try:
         call = probe_call(source)
+        limit = transcriber.options.max_minutes
+        if call.audio.duration > limit * 60:
+            raise AudioError(
+                f"{source.path}: recording is {call.audio.duration / 60:.0f} min long, over the "
+                f"{limit:.0f} min limit (--max-minutes)"
+            )
         key = transcript_cache_key(
             call.audio.sha256, transcriber.model_ref.identity, transcriber.options_for(call)
         )
@@ -94,12 +103,40 @@ def _transcribe_one(
                     update={"call_id": call.call_id, "metadata": call.metadata}
                 )
             else:
-                transcript = transcriber.transcribe(call)
-                status = "transcribed"
+                claim = f"{key}:{call.call_id}"
+                if not store.claim("transcribe", claim):
+                    return CallResult(
+                        call_id=call.call_id,
+                        source=str(source.path),
+                        status="claimed",
+                        reason="another worker is transcribing it",
+                    )
+                try:
+                    done = None if force else store.cached_transcript(key)  # finished while we looked
+                    if done is not None and done.call_id == call.call_id:
+                        transcript = done
+                    else:
+                        transcript = transcriber.transcribe(call)
+                        status = "transcribed"
+                    store.save_transcript(key, call, transcript)
+                finally:
+                    store.release("transcribe", claim)
+                return _finished(call, source, status, transcript, out_dir, started)
             store.save_transcript(key, call, transcript)
     except AudioError as exc:
         logger.warning("%s", exc)
         return CallResult(call_id=source.call_id, source=str(source.path), status="failed", reason=str(exc))
+    return _finished(call, source, status, transcript, out_dir, started)
+
+
+def _finished(
+    call: Call,
+    source: CallSource,
+    status: Literal["transcribed", "cached"],
+    transcript: Transcript,
+    out_dir: Path,
+    started: float,
+) -> CallResult:
     output = out_dir / f"{call.call_id}.json"
     write_json_atomic(output, transcript)
     speechless = not any(segment.text.strip() for segment in transcript.segments)

@@ -91,6 +91,15 @@ class CallTimings(BaseModel):
     overtalks: list[Overtalk]
 
 
+class Redaction(BaseModel):
+    """Where personal data was said: the text shows `[kind]` instead; the times let the audio be muted."""
+
+    kind: Literal["card", "phone", "passport", "email", "number"]
+    speaker: Speaker
+    start: float
+    end: float
+
+
 class Transcript(BaseModel):
     """The transcription stage's result for one call; also the JSON written next to the audio results."""
 
@@ -105,6 +114,9 @@ class Transcript(BaseModel):
     options: dict[str, object]
     audio_sha256: str
     metadata: CallMetadata = Field(default_factory=CallMetadata)
+    redactions: list[Redaction] = Field(
+        default_factory=list, description="personal data removed from the text, with times for muting"
+    )
 
     def text_by_speaker(self, speaker: Speaker) -> str:
         return " ".join(s.text.strip() for s in self.segments if s.speaker == speaker).strip()

@@ -6,12 +6,14 @@ such as PostgreSQL, when several workers share the work.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import (
@@ -36,6 +38,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from qa_pipeline.errors import StoreError
 from qa_pipeline.models import Call, CallMetadata, HumanReview, Override, SamplePick, Scorecard, Transcript
+from qa_pipeline.schema import upgrade_schema
+from qa_pipeline.workers import holder_is_dead, worker_name
 
 DEFAULT_STORE = Path("qa-work") / "qa.sqlite"
 M = TypeVar("M", bound=BaseModel)
@@ -120,6 +124,19 @@ sample_picks_table = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+claims_table = Table(
+    "claims",
+    metadata,
+    # A unit of work (a transcript or scorecard cache key) one worker is doing now; deleted when done.
+    Column("stage", String(16), primary_key=True),
+    Column("work_key", String(300), primary_key=True),
+    Column("worker", String(256), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+Stage = Literal["transcribe", "score"]
+DEFAULT_LEASE_SECONDS = 1800.0
+
 
 class ReviewImport(BaseModel):
     inserted: int = 0
@@ -148,9 +165,92 @@ class Store:
             self.engine: Engine = create_engine(url)
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)
-            metadata.create_all(self.engine)
+            upgrade_schema(self.engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open store {location}: {exc}") from exc
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def exclusive_writer(self) -> Iterator[None]:
+        """SQLite takes one writing run at a time: a second is refused with a clear message instead of
+        waiting on locks. The lock is the operating system's, so a killed run never leaves it behind.
+        PostgreSQL stores take any number of runs, which share the work through claims."""
+        if not self.is_sqlite:
+            yield
+            return
+        path = Path(self.engine.url.database or "")
+        with open(f"{path}.lock", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise StoreError(
+                    f"{path}: another qa-pipeline run ({holder}) is writing to this store; SQLite takes "
+                    "one writer at a time. Wait for it, or use a PostgreSQL store (--store "
+                    "postgresql+psycopg://...) to run several workers on one run."
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(worker_name())
+            handle.flush()
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def claim(self, stage: Stage, work_key: str, lease: float = DEFAULT_LEASE_SECONDS) -> bool:
+        """Take a unit of work unless a live worker holds it. The row is locked while it is checked
+        (`FOR UPDATE SKIP LOCKED` on PostgreSQL: a row another worker is claiming right now is skipped,
+        not waited for), and taken over only if its holder is unchanged, so two workers never both win."""
+        me, now = worker_name(), datetime.now(UTC)
+        table = claims_table
+        key = (table.c.stage == stage) & (table.c.work_key == work_key)
+        row = {
+            "stage": stage,
+            "work_key": work_key,
+            "worker": me,
+            "expires_at": now + timedelta(seconds=lease),
+        }
+        try:
+            with self.engine.begin() as conn:
+                held = conn.execute(
+                    select(table.c.worker, table.c.expires_at).where(key).with_for_update(skip_locked=True)
+                ).first()
+                if held is None:
+                    insert = pg_insert if not self.is_sqlite else sqlite_insert
+                    done = conn.execute(
+                        insert(table).values(**row).on_conflict_do_nothing().returning(table.c.worker)
+                    )
+                    return done.first() is not None  # None: another worker is taking it right now
+                expires = held.expires_at if held.expires_at.tzinfo else held.expires_at.replace(tzinfo=UTC)
+                if held.worker != me and expires > now and not holder_is_dead(held.worker):
+                    return False
+                taken = conn.execute(
+                    update(table)
+                    .where(key, table.c.worker == held.worker, table.c.expires_at == held.expires_at)
+                    .values(worker=me, expires_at=row["expires_at"])
+                    .returning(table.c.worker)
+                )
+                return taken.first() is not None
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot claim {stage} work in {self.url}: {exc}") from exc
+
+    def release(self, stage: Stage, work_key: str) -> None:
+        """Done (its result is stored) or given up: the claim goes."""
+        table = claims_table
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    delete(table).where(
+                        table.c.stage == stage, table.c.work_key == work_key, table.c.worker == worker_name()
+                    )
+                )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot release {stage} work in {self.url}: {exc}") from exc
 
     def cached_transcript(self, cache_key: str) -> Transcript | None:
         with self.engine.connect() as conn:

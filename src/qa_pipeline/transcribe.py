@@ -20,6 +20,7 @@ from qa_pipeline.audio import Audio, DecodedCall, decode_call
 from qa_pipeline.errors import ModelError, first_line
 from qa_pipeline.guard import segment_flags
 from qa_pipeline.models import Call, Segment, Speaker, Transcript, Word
+from qa_pipeline.redaction import redact_transcript
 from qa_pipeline.timings import call_timings
 from qa_pipeline.whisper_models import BUNDLED_MODELS, ResolvedModel, resolve_whisper_model
 
@@ -48,6 +49,10 @@ class TranscribeOptions(BaseModel):
             a single call's short chunks does not pay.
         hallucination_silence_threshold: skip silent stretches longer than this (s) when a segment
             there looks like a hallucination.
+        redact_pii: replace card, phone and passport numbers, e-mails and long numbers in the text
+            before the transcript is stored or written (qa_pipeline.redaction).
+        max_minutes: longer recordings are refused (a stuck line or several calls in one file, and
+            gigabytes of decoded audio); raise it for long calls.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -63,6 +68,8 @@ class TranscribeOptions(BaseModel):
     vad: bool = True
     batch_size: int = Field(default=0, ge=0)
     hallucination_silence_threshold: float | None = 2.0
+    redact_pii: bool = False
+    max_minutes: float = Field(default=90.0, gt=0)
 
 
 def cuda_available() -> bool:
@@ -117,6 +124,7 @@ class Transcriber:
             "condition_on_previous_text": False,
             "word_timestamps": True,
             "hallucination_silence_threshold": self.options.hallucination_silence_threshold,
+            "redact_pii": self.options.redact_pii,
         }
 
     def options_for(self, call: Call) -> dict[str, Any]:
@@ -169,7 +177,7 @@ class Transcriber:
                     channel_segments, _ = self._transcribe_channel(channel, speaker, language)
             segments.extend(channel_segments)
         segments.sort(key=lambda s: (s.start, s.end))
-        return Transcript(
+        transcript = Transcript(
             call_id=call.call_id,
             duration=round(decoded.duration, 3),
             language=language or "und",  # no speech anywhere: no language to name
@@ -182,6 +190,7 @@ class Transcriber:
             audio_sha256=call.audio.sha256,
             metadata=call.metadata,
         )
+        return redact_transcript(transcript) if self.options.redact_pii else transcript
 
     def _channels_agent_first(self, decoded: DecodedCall) -> list[tuple[Speaker, Audio]]:
         if decoded.layout == "mono":

@@ -58,6 +58,14 @@ def score(
             help="items mode: ask which transcript line supports each answer (one more short step).",
         ),
     ] = True,
+    redact_pii: Annotated[
+        bool,
+        typer.Option(
+            "--redact-pii",
+            help="Replace card, phone and passport numbers, e-mails and long numbers in what the judge "
+            "sees and in the scorecards (use with a remote --base-url).",
+        ),
+    ] = False,
     threads: Annotated[int, typer.Option(help="CPU threads for the llama backend; 0 = all cores.")] = 0,
     thresholds: Annotated[
         Path,
@@ -110,6 +118,7 @@ def score(
         mode=parse_judge_mode(judge_mode),
         evidence=evidence,
         thresholds=thresholds_for(judge_backend.model_id, [*shipped_thresholds(), thresholds]),
+        redact_pii=redact_pii,
     )
     results = run_scoring(
         Store(store), checklists, judge, out, force, call, show_progress=not as_json, batch_size=batch_size
@@ -142,19 +151,20 @@ def run_scoring(
     if not transcripts:
         raise ConfigError(f"no transcripts in {store.url}: run qa-pipeline transcribe first")
     results = []
-    batch = score_batch(
-        transcripts,
-        checklists,
-        judge,
-        store,
-        out,
-        force=force,
-        batch_size=batch_size or auto_batch_size(judge),
-    )
-    for result in with_progress(batch, len(transcripts), "scoring", show_progress):
-        if result.status in ("failed", "skipped"):
-            stderr.print(f"[red]{result.status}[/red] {result.call_id}: {result.reason}", highlight=False)
-        results.append(result)
+    with store.exclusive_writer():
+        batch = score_batch(
+            transcripts,
+            checklists,
+            judge,
+            store,
+            out,
+            force=force,
+            batch_size=batch_size or auto_batch_size(judge),
+        )
+        for result in with_progress(batch, len(transcripts), "scoring", show_progress):
+            if result.status in ("failed", "skipped"):
+                stderr.print(f"[red]{result.status}[/red] {result.call_id}: {result.reason}", highlight=False)
+            results.append(result)
     return results
 
 
@@ -168,13 +178,14 @@ def auto_batch_size(judge: Judge) -> int:
 def print_scoring_summary(results: list[ScoreResult]) -> None:
     counts = {
         status: sum(r.status == status for r in results)
-        for status in ("scored", "cached", "failed", "skipped")
+        for status in ("scored", "cached", "claimed", "failed", "skipped")
     }
     fatal = sum(bool(r.failed_critical) for r in results)
     flagged = sum(bool(r.flagged_critical) for r in results)
     needs_human = sum(r.needs_human for r in results)
     typer.echo(
         f"{len(results)} calls: {counts['scored']} scored, {counts['cached']} cached, "
-        f"{counts['failed'] + counts['skipped']} not scored; {fatal} with a fatal critical item, "
+        + (f"{counts['claimed']} left to other workers, " if counts["claimed"] else "")
+        + f"{counts['failed'] + counts['skipped']} not scored; {fatal} with a fatal critical item, "
         f"{flagged} flagged for follow-up; {needs_human} items need a person"
     )

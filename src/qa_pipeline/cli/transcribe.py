@@ -48,6 +48,17 @@ def transcribe(
         int, typer.Option(help="Batched inference size; 0 = auto (16 on CUDA, off on CPU).")
     ] = 0,
     vad: Annotated[bool, typer.Option(help="Skip non-speech with VAD before decoding.")] = True,
+    redact_pii: Annotated[
+        bool,
+        typer.Option(
+            "--redact-pii",
+            help="Replace card, phone and passport numbers, e-mails and long numbers before storing; "
+            "their times are kept for muting the audio.",
+        ),
+    ] = False,
+    max_minutes: Annotated[
+        float, typer.Option(help="Refuse recordings longer than this (a stuck line, several calls in one).")
+    ] = 90.0,
     force: Annotated[bool, typer.Option(help="Transcribe again even when a cached result exists.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print machine-readable results to stdout.")
@@ -66,6 +77,8 @@ def transcribe(
         beam_size=beam_size,
         batch_size=batch_size,
         vad=vad,
+        redact_pii=redact_pii,
+        max_minutes=max_minutes,
     )
     results, problems, summary = run_transcription(
         inputs, options, Store(store), out, force, show_progress=not as_json
@@ -104,13 +117,14 @@ def run_transcription(
         stderr.print(f"[red]skipped[/red] {problem.source}: {problem.reason}", highlight=False)
     transcriber = Transcriber(options)
     results: list[CallResult] = []
-    batch = transcribe_batch(found.sources, transcriber, store, out, force=force)
-    for result in with_progress(batch, len(found.sources), "transcribing", show_progress):
-        if result.status == "failed":
-            stderr.print(f"[red]failed[/red] {result.reason}", highlight=False)
-        elif result.reason:
-            stderr.print(f"[yellow]warning[/yellow] {result.reason}", highlight=False)
-        results.append(result)
+    with store.exclusive_writer():
+        batch = transcribe_batch(found.sources, transcriber, store, out, force=force)
+        for result in with_progress(batch, len(found.sources), "transcribing", show_progress):
+            if result.status == "failed":
+                stderr.print(f"[red]failed[/red] {result.reason}", highlight=False)
+            elif result.reason and result.status != "claimed":
+                stderr.print(f"[yellow]warning[/yellow] {result.reason}", highlight=False)
+            results.append(result)
     return results, found.problems, summarise(results)
 
 
@@ -130,6 +144,8 @@ def print_transcription_summary(
     speed = f", {summary.real_time_factor:.1f}x real time" if summary.real_time_factor else ""
     failed = summary.failed + len(problems)
     typer.echo(
-        f"{len(results)} calls: {summary.transcribed} transcribed, {summary.cached} cached, {failed} failed; "
+        f"{len(results)} calls: {summary.transcribed} transcribed, {summary.cached} cached, "
+        + (f"{summary.claimed} left to other workers, " if summary.claimed else "")
+        + f"{failed} failed; "
         f"{minutes(summary.audio_seconds)} of audio in {minutes(summary.processing_seconds)}{speed}"
     )

@@ -59,6 +59,7 @@ from qa_pipeline.judging.rules import (
 )
 from qa_pipeline.judging.thresholds import DEFAULT_THRESHOLD, THRESHOLDS_FILE, thresholds_for
 from qa_pipeline.models import Evidence, ItemVerdict, Scorecard, Transcript
+from qa_pipeline.redaction import redact_transcript
 from qa_pipeline.scoring import item_points, score_call
 
 logger = logging.getLogger(__name__)
@@ -111,12 +112,15 @@ class Judge:
         evidence: bool = True,
         thresholds: dict[str, float] | None = None,
         backoff: float = 1.0,
+        redact_pii: bool = False,
     ) -> None:
         self.backend = backend
         self.retries = retries
         # Seconds before the first retry after a backend error (server down, timeout), doubled after each:
         # a server restarting gets time to come back instead of three instant failures.
         self.backoff = backoff
+        # Personal data out of the transcript before any prompt is built (for a remote judge endpoint).
+        self.redact_pii = redact_pii
         self.prompt = prompt
         self.mode = mode
         self.evidence = evidence
@@ -146,6 +150,8 @@ class Judge:
             "mode": mode,
             "rules": RULES_VERSION,
         }
+        if self.redact_pii:
+            identity["redact_pii"] = True
         if mode == "items":
             identity["prompt"] = prompt_hash(ITEMS_PROMPT)
             identity["evidence"] = self.evidence
@@ -194,6 +200,8 @@ class Judge:
 
     def _plan(self, checklist: Checklist, transcript: Transcript) -> _Job:
         stats: dict[str, Any] = {"attempts": 0, "prompt_tokens": 0, "completion_tokens": 0, "errors": []}
+        if self.redact_pii:
+            transcript = redact_transcript(transcript)
         labelled = self.label_speakers(transcript, stats)
         job = _Job(checklist, transcript, labelled, stats, self.mode_for(checklist))
         values = call_placeholders(checklist, labelled)

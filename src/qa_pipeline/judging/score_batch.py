@@ -1,7 +1,8 @@
 """Score many transcripts: checklist choice per call, cache, store, JSON files, failures kept per call.
 
 Each scorecard is stored when it is finished, so a killed run resumes where it stopped; a scorecard is
-reused when the transcript, the checklist and the judge (backend, model, prompt) are all unchanged. A
+reused when the transcript, the checklist and the judge (backend, model, prompt) are all unchanged.
+Workers sharing a store claim each call before judging it, so none is judged twice at once. A
 scorecard whose judge failed (server down, no valid reply) is stored and written for people to see, but
 never reused: the next run asks the judge again.
 """
@@ -28,7 +29,7 @@ from qa_pipeline.store import Store
 
 class ScoreResult(BaseModel):
     call_id: str
-    status: Literal["scored", "cached", "failed", "skipped"]
+    status: Literal["scored", "cached", "claimed", "failed", "skipped"]  # claimed: another worker has it
     checklist: str | None = None
     total: float | None = None
     complete: bool = False
@@ -89,6 +90,18 @@ def score_batch(
             continue
         key = scorecard_cache_key(transcript, checklist, judge)
         card = None if force else store.cached_scorecard(key)
+        if card is None and not store.claim("score", key):
+            yield ScoreResult(
+                call_id=transcript.call_id,
+                status="claimed",
+                checklist=checklist.id,
+                reason="another worker is scoring it",
+            )
+            continue
+        if card is None and not force:
+            card = store.cached_scorecard(key)  # finished by another worker while we looked
+            if card is not None:
+                store.release("score", key)
         if card is not None:
             store.mark_current(key)
             yield _finished(card, checklist, out_dir, "cached", 0.0, 0)
@@ -108,7 +121,8 @@ def _score_pending(
     try:
         scored = judge.score_many([(checklist, transcript) for transcript, checklist, _ in pending])
     except QAPipelineError as exc:
-        for transcript, checklist, _ in pending:
+        for transcript, checklist, key in pending:
+            store.release("score", key)
             yield ScoreResult(
                 call_id=transcript.call_id, status="failed", checklist=checklist.id, reason=str(exc)
             )
@@ -119,9 +133,11 @@ def _score_pending(
         failed = [v.item_id for v in card.verdicts if "judge_failed" in v.flags]
         if not failed:
             store.save_scorecard(key, card)
+            store.release("score", key)
             yield _finished(card, checklist, out_dir, "scored", seconds, tokens)
             continue
         store.save_scorecard(f"failed:{uuid.uuid4().hex}", card)  # kept, but under no reusable key
+        store.release("score", key)
         errors = stats.get("errors") or ["no valid reply"]
         reason = (
             f"judge failed on {len(failed)} items ({errors[-1][:200]}); they are left to people and the "

@@ -1,0 +1,1 @@
+"""Schema migrations of the project store (Alembic), applied when a store is opened."""

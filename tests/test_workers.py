@@ -1,0 +1,182 @@
+"""Several workers on one store, and runs killed anywhere: on a real PostgreSQL server and on SQLite."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from postgres_server import postgres_server, server_binaries
+
+from qa_pipeline.models import Scorecard, Transcript
+from qa_pipeline.store import Store, claims_table, scorecards_table, transcripts_table
+
+TINY = ["--whisper-model", "bundled:tiny.en", "--language", "en", "--device", "cpu"]
+SMALL_JUDGE = ["--backend", "llama", "--model", "bundled:smollm2"]
+CALLS = ["en03_no_identification", "en04_rude_agent", "en07_hold_no_permission", "en08_prompt_injection"]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL server binaries not found (Debian package postgresql); SQLite still tested")
+    pytest.importorskip("psycopg", reason="psycopg not installed (pip install '.[postgres]')")
+    with postgres_server(binaries) as url:
+        yield url
+
+
+def fresh_database(server_url: str, name: str) -> str:
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return server_url.replace("/qa?", f"/{name}?")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "qa.sqlite")
+    server = request.getfixturevalue("postgres")
+    return fresh_database(server, f"t{abs(hash(request.node.name)) % 10**8}")
+
+
+@pytest.fixture
+def calls(tmp_path: Path, seeds: Path) -> Path:
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    for name in CALLS:
+        shutil.copy(seeds / "audio" / f"{name}.ogg", folder / f"{name}.ogg")
+    return folder
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "qa_pipeline", *args]
+
+
+def test_a_claim_is_taken_once_and_only_from_dead_or_expired_holders(store_url: str) -> None:
+    store = Store(store_url)
+    assert store.claim("transcribe", "k1") and store.claim("transcribe", "k1")  # mine, taken again
+    host = socket.gethostname()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    holders = {
+        "alive": (f"{host}:{os.getppid()}", later),  # a live process on this machine
+        "dead": (f"{host}:{int(dead.stdout)}", later),  # its process has exited
+        "remote": ("other-machine:1234", later),  # cannot be checked: its lease decides
+        "expired": ("other-machine:1234", datetime.now(UTC) - timedelta(seconds=1)),
+    }
+    with store.engine.begin() as conn:
+        for key, (worker, expires) in holders.items():
+            conn.execute(
+                sa.insert(claims_table).values(stage="score", work_key=key, worker=worker, expires_at=expires)
+            )
+    taken = {key: store.claim("score", key) for key in holders}
+    assert taken == {"alive": False, "dead": True, "remote": False, "expired": True}
+    store.release("score", "dead")
+    assert store.claim("score", "dead")
+
+
+def test_a_second_writer_on_sqlite_is_refused_with_a_clear_message(tmp_path: Path, calls: Path) -> None:
+    store = Store(tmp_path / "qa.sqlite")
+    with store.exclusive_writer():
+        run = subprocess.run(
+            cli(
+                "transcribe",
+                str(calls),
+                "--store",
+                str(tmp_path / "qa.sqlite"),
+                "--out",
+                str(tmp_path),
+                *TINY,
+            ),
+            capture_output=True,
+            text=True,
+        )
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    message = " ".join(run.stderr.split())
+    assert "another qa-pipeline run" in message and "one writer at a time" in message
+
+
+def test_two_workers_share_a_run_on_postgresql(postgres: str, tmp_path: Path, calls: Path) -> None:
+    url = fresh_database(postgres, "two_workers")
+    workers = [
+        subprocess.Popen(
+            cli("transcribe", str(calls), "--store", url, "--out", str(tmp_path / "out"), "--json", *TINY),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    reports = [json.loads(worker.communicate(timeout=600)[0]) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0]
+    transcribed = [
+        r["call_id"] for report in reports for r in report["results"] if r["status"] == "transcribed"
+    ]
+    assert sorted(transcribed) == sorted(CALLS)  # each call transcribed by exactly one worker
+    store = Store(url)
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(transcripts_table)).scalar() == len(CALLS)
+        assert conn.execute(sa.select(sa.func.count()).select_from(claims_table)).scalar() == 0
+
+
+def kill_at_random_points(command: list[str], out: Path, rng: random.Random, kills: int) -> list[int]:
+    """Runs the command `kills` times, killing it with SIGKILL: the first time just after its next result
+    is written (mid-batch for sure), then after random times (while loading models, between or inside
+    calls). Returns how many results had been written at each kill."""
+    written = []
+    for attempt in range(kills):
+        before = len(list(out.glob("*.json")))
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + (300 if attempt == 0 else rng.uniform(0.5, 5.0))
+        while time.monotonic() < deadline and process.poll() is None:
+            if attempt == 0 and len(list(out.glob("*.json"))) > before:
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        written.append(len(list(out.glob("*.json"))))
+    return written
+
+
+@pytest.mark.slow
+def test_runs_killed_anywhere_end_with_every_call_done_once(
+    store_url: str, tmp_path: Path, calls: Path
+) -> None:
+    rng = random.Random(7)
+    out = tmp_path / "out"
+    transcribe = cli("transcribe", str(calls), "--store", store_url, "--out", str(out / "t"), *TINY)
+    score = cli("score", "--store", store_url, "--out", str(out / "s"), *SMALL_JUDGE)
+    for command, folder in ((transcribe, out / "t"), (score, out / "s")):
+        folder.mkdir(parents=True, exist_ok=True)
+        written = kill_at_random_points(command, folder, rng, 3)
+        assert 0 < written[0] < len(CALLS)  # the first kill landed mid-batch
+    for command in (transcribe, score):  # then run to the end
+        finished = subprocess.run([*command, "--json"], capture_output=True, text=True)
+        assert finished.returncode == 0, finished.stderr[-2000:]
+    store = Store(store_url)
+    with store.engine.connect() as conn:
+        for table in (transcripts_table, scorecards_table):
+            rows = conn.execute(sa.select(table.c.call_id, sa.func.count()).group_by(table.c.call_id)).all()
+            assert sorted(rows) == [(call, 1) for call in sorted(CALLS)]  # once each, no duplicate
+        assert conn.execute(sa.select(sa.func.count()).select_from(claims_table)).scalar() == 0
+    for transcript in store.transcripts():
+        written = Transcript.model_validate_json((out / "t" / f"{transcript.call_id}.json").read_text())
+        assert written == transcript
+    for card in store.scorecards():
+        assert Scorecard.model_validate_json((out / "s" / f"{card.call_id}.json").read_text()) == card
+    assert not list(out.rglob(".*.tmp"))
