@@ -23,6 +23,8 @@ SPOKEN_PHONE = "Zero seven seven zero zero, nine zero zero one two three"
         ("write to anna.petrova@mail.ru please", [("email", "anna.petrova@mail.ru")]),
         (f"{SPOKEN_PHONE}, and the password", [("phone", SPOKEN_PHONE)]),
         ("account four four seven two one nine", [("number", "four four seven two one nine")]),
+        ("077, 00, 9, 00, 01, 2, 3, and the password", [("number", "077, 00, 9, 00, 01, 2, 3")]),  # ASR
+        ("flat, 0, 7, 7, 0, 0, 9, 0, 0, 0, 1, 2, 3 and", [("number", "0, 7, 7, 0, 0, 9, 0, 0, 0, 1, 2, 3")]),
         ("лицевой счёт четыре пять один ноль два три", [("number", "четыре пять один ноль два три")]),
         ("it costs 45.50 at 10:30 on the 14th, one two three", []),  # amounts, times, short runs stay
     ],

@@ -3,8 +3,9 @@
 Redaction runs on the transcript before anything stores, writes or sends it, so the store, the JSON
 files, review sheets and prompts to a remote judge all carry `[card]`, `[phone]` ... instead. Each
 redaction keeps its speaker and time span, so the recording can be muted there too. Numbers are found as
-digits ("4276 3800 1234 5678", "+7 916 123-45-67") and as spoken digit words, the way callers read them
-out and ASR sometimes writes them ("zero seven seven zero zero ...", "четыре пять один ноль ...").
+digits ("4276 3800 1234 5678", "+7 916 123-45-67") and as spoken digit words, in any mix and however
+ASR punctuates a number read out digit by digit ("077, 00, 9, 00, 01, 2, 3", "zero seven seven ...",
+"четыре пять один ноль ...").
 """
 
 from __future__ import annotations
@@ -18,18 +19,16 @@ from qa_pipeline.models import Redaction, Segment, Transcript, Word
 Kind = Literal["card", "phone", "passport", "email", "number"]
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# Digits with single spaces, dashes, dots or brackets between groups; "+" may lead (phones).
-DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\d()]|[ \-.](?=[\d(]))*\d")
 SPOKEN_DIGITS = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
     "seven": "7", "eight": "8", "nine": "9", "double": "",
     "ноль": "0", "нуль": "0", "один": "1", "одна": "1", "два": "2", "две": "2", "три": "3",
     "четыре": "4", "пять": "5", "шесть": "6", "семь": "7", "восемь": "8", "девять": "9",
 }  # fmt: skip
-SPOKEN_RUN = re.compile(
-    r"\b(?:" + "|".join(SPOKEN_DIGITS) + r")(?:[\s,.-]+(?:" + "|".join(SPOKEN_DIGITS) + r"))+\b",
-    re.IGNORECASE | re.UNICODE,
-)
+# A number as people read it out and ASR writes it: digit groups ("+7", "(916)", "123-45-67") and digit
+# words, in any mix, with spaces, commas, dots or dashes between them ("077, 00, 0, 9, 0 ...").
+_TOKEN = r"(?:\+?\(?\d+\)?(?:-\d+)*|\b(?:" + "|".join(SPOKEN_DIGITS) + r")\b)"
+NUMBER_RUN = re.compile(rf"{_TOKEN}(?:[\s,.\-]+{_TOKEN})*", re.IGNORECASE | re.UNICODE)
 PASSPORT_WORDS = re.compile(r"(passport|паспорт)", re.IGNORECASE)
 MIN_DIGITS = 6  # shorter numbers are amounts, dates, times, house numbers
 
@@ -44,13 +43,11 @@ class Span:
 def find_personal_data(text: str) -> list[Span]:
     """Non-overlapping spans of personal data in one line of text, in order."""
     spans = [Span("email", m.start(), m.end()) for m in EMAIL.finditer(text)]
-    for pattern, spoken in ((DIGIT_RUN, False), (SPOKEN_RUN, True)):
-        for match in pattern.finditer(text):
-            if any(s.start < match.end() and match.start() < s.end for s in spans):
-                continue
-            digits = _digits(match.group(), spoken)
-            if len(digits) < MIN_DIGITS:
-                continue
+    for match in NUMBER_RUN.finditer(text):
+        if any(s.start < match.end() and match.start() < s.end for s in spans):
+            continue
+        digits = _digits(match.group())
+        if len(digits) >= MIN_DIGITS:
             spans.append(
                 Span(_kind(digits, match.group(), text[: match.start()]), match.start(), match.end())
             )
@@ -105,10 +102,12 @@ def _word_offsets(segment: Segment) -> list[tuple[int, int]]:
     return offsets
 
 
-def _digits(text: str, spoken: bool) -> str:
-    if not spoken:
-        return re.sub(r"\D", "", text)
-    return "".join(SPOKEN_DIGITS[w.lower()] for w in re.findall(r"\w+", text) if w.lower() in SPOKEN_DIGITS)
+def _digits(text: str) -> str:
+    return "".join(
+        SPOKEN_DIGITS.get(token.lower(), token)
+        for token in re.findall(r"\d+|\w+", text)
+        if token.isdigit() or token.lower() in SPOKEN_DIGITS
+    )
 
 
 def _kind(digits: str, matched: str, before: str) -> Kind:
