@@ -135,18 +135,20 @@ def test_two_workers_share_a_run_on_postgresql(postgres: str, tmp_path: Path, ca
 
 
 def kill_at_random_points(command: list[str], out: Path, rng: random.Random, kills: int) -> list[int]:
-    """Runs the command `kills` times, killing it with SIGKILL: the first time just after its next result
-    is written (mid-batch for sure), then after random times (while loading models, between or inside
-    calls). Returns how many results had been written at each kill."""
+    """Runs the command `kills` times and kills it with SIGKILL at a random point of its work: once a
+    random number of new results is written (0 = while it loads models or works on its first call), and
+    a random 0-3 s later (between calls, or inside one). Returns how many results there were at each kill."""
     written = []
-    for attempt in range(kills):
+    for _ in range(kills):
         before = len(list(out.glob("*.json")))
+        target = before + rng.randrange(0, max(1, len(CALLS) - before))
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + (300 if attempt == 0 else rng.uniform(0.5, 5.0))
-        while time.monotonic() < deadline and process.poll() is None:
-            if attempt == 0 and len(list(out.glob("*.json"))) > before:
-                break
+        deadline = time.monotonic() + 300
+        while (
+            len(list(out.glob("*.json"))) < target and process.poll() is None and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 3.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
         written.append(len(list(out.glob("*.json"))))
@@ -164,7 +166,8 @@ def test_runs_killed_anywhere_end_with_every_call_done_once(
     for command, folder in ((transcribe, out / "t"), (score, out / "s")):
         folder.mkdir(parents=True, exist_ok=True)
         written = kill_at_random_points(command, folder, rng, 3)
-        assert 0 < written[0] < len(CALLS)  # the first kill landed mid-batch
+        print(f"{command[3]}: results written when each of 3 kills landed: {written} of {len(CALLS)}")
+        assert any(0 < n < len(CALLS) for n in written)  # at least one kill landed mid-batch
     for command in (transcribe, score):  # then run to the end
         finished = subprocess.run([*command, "--json"], capture_output=True, text=True)
         assert finished.returncode == 0, finished.stderr[-2000:]
