@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from qa_pipeline.checklist import Checklist, Item
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import HumanReview, SamplePick, Scorecard, Transcript
+from qa_pipeline.spreadsheets import formula_safe, looks_like_formula
 
 REVIEW_SHEET = "Review"
 TRANSCRIPT_SHEET = "Transcripts"
@@ -125,7 +126,7 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel opens UTF-8 correctly
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({name: formula_safe(value) for name, value in row.items()} for row in rows)
 
 
 def write_xlsx(
@@ -143,7 +144,7 @@ def write_xlsx(
     answer_col = get_column_letter(columns.index("answer") + 1)
     validations: dict[str, DataValidation] = {}
     for row_number, row in enumerate(rows, start=2):
-        sheet.append([row.get(name, "") for name in columns])
+        _append_as_text(sheet, [row.get(name, "") for name in columns])
         audio = sheet.cell(row=row_number, column=columns.index("audio") + 1)
         audio.value = Path(row["audio"]).name
         audio.hyperlink = Path(row["audio"]).resolve().as_uri()
@@ -182,9 +183,19 @@ def _transcript_sheet(book: Workbook, rows: list[dict[str, Any]], transcripts: d
     for call_id in dict.fromkeys(row["call_id"] for row in rows):
         transcript = transcripts.get(call_id)
         for segment in transcript.segments if transcript else []:
-            sheet.append([call_id, _clock(segment.start), _clock(segment.end), segment.speaker, segment.text])
+            _append_as_text(
+                sheet, [call_id, _clock(segment.start), _clock(segment.end), segment.speaker, segment.text]
+            )
     sheet.column_dimensions["A"].width = 26
     sheet.column_dimensions["E"].width = 100
+
+
+def _append_as_text(sheet: Any, values: list[Any]) -> None:
+    """openpyxl makes any text starting with "=" a formula: what a caller said stays a string."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if looks_like_formula(cell.value):
+            cell.data_type = "s"
 
 
 def _clock(seconds: float) -> str:

@@ -8,12 +8,16 @@ from typing import Annotated
 import typer
 
 from qa_pipeline.checklist import Checklist, load_checklists
+from qa_pipeline.resources import default_checklists
 from qa_pipeline.store import DEFAULT_STORE
 
 StoreOption = Annotated[str, typer.Option(help="SQLite file or SQLAlchemy URL of the project store.")]
 DEFAULT_STORE_TEXT = str(DEFAULT_STORE)
 ChecklistOption = Annotated[
-    list[Path] | None, typer.Option(help="Checklist file or folder (repeatable); default checklists/.")
+    list[Path] | None,
+    typer.Option(
+        help="Checklist file or folder (repeatable); default checklists/ here, else the shipped ones."
+    ),
 ]
 PeriodOption = Annotated[
     str | None, typer.Option(help="Only calls whose date starts with this: 2026, 2026-10 or 2026-10-05.")
@@ -21,4 +25,4 @@ PeriodOption = Annotated[
 
 
 def checklists_by_id(paths: list[Path] | None) -> dict[str, Checklist]:
-    return {c.id: c for c in load_checklists(paths or [Path("checklists")])}
+    return {c.id: c for c in load_checklists(paths or [default_checklists()])}

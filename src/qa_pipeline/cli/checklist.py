@@ -1,14 +1,17 @@
-"""`qa-pipeline checklist validate`: check checklist files without loading any model."""
+"""`qa-pipeline checklist validate|init`: check checklist files without loading any model; copy the
+shipped checklists for a team to edit."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from qa_pipeline.checklist import ChecklistError, load_checklist
+from qa_pipeline.resources import shipped
 
 checklist_app = typer.Typer(help="Work with QA checklists.", no_args_is_help=True)
 
@@ -55,3 +58,28 @@ def validate(
                     typer.echo(f"  {problem}", err=True)
     if not all(entry["valid"] for entry in report):
         raise typer.Exit(code=1)
+
+
+@checklist_app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Where the team's checklists will live.")] = Path(
+        "checklists"
+    ),
+    force: Annotated[bool, typer.Option(help="Overwrite files of the same name.")] = False,
+) -> None:
+    """Copy the shipped checklists (inbound service, English and Russian) into FOLDER to edit; score and
+    demo then use checklists/ in the working folder over the shipped ones."""
+    sources = sorted(shipped("checklists").glob("*.yaml"))
+    existing = [folder / source.name for source in sources if (folder / source.name).exists()]
+    if existing and not force:
+        raise typer.BadParameter(
+            f"{', '.join(map(str, existing))} already exist; edit them, or pass --force to overwrite",
+            param_hint="FOLDER",
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in sources:
+        shutil.copyfile(source, folder / source.name)
+        typer.echo(f"wrote {folder / source.name}")
+    typer.echo(
+        f"Edit them, bump `version` when questions change; check: qa-pipeline checklist validate {folder}"
+    )

@@ -28,6 +28,7 @@ from qa_pipeline.judging.backends import make_backend
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.score_batch import ScoreResult
 from qa_pipeline.models import Scorecard, Transcript
+from qa_pipeline.resources import default_checklists, default_demo_corpus
 from qa_pipeline.store import Store
 from qa_pipeline.transcribe import TranscribeOptions
 from qa_pipeline.wer import word_error_rate
@@ -35,8 +36,11 @@ from qa_pipeline.wer import word_error_rate
 
 def demo(
     seeds: Annotated[
-        Path, typer.Option(help="The demo corpus folder (manifest.csv, audio/, scripts/).")
-    ] = Path("seeds"),
+        Path | None,
+        typer.Option(
+            help="The demo corpus (manifest.csv, audio/, scripts/); default seeds/ or the shipped one."
+        ),
+    ] = None,
     work_dir: Annotated[Path, typer.Option(help="Where the demo's store and transcripts go.")] = Path(
         "demo-output"
     ),
@@ -46,8 +50,11 @@ def demo(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     languages: Annotated[str, typer.Option(help="Languages detection may choose from.")] = "en,ru",
     checklists_dir: Annotated[
-        Path, typer.Option("--checklists", help="Folder of checklists, chosen per call by language.")
-    ] = Path("checklists"),
+        Path | None,
+        typer.Option(
+            "--checklists", help="Folder of checklists, chosen per call by language; default as for score."
+        ),
+    ] = None,
     judge_backend: Annotated[
         str, typer.Option(help="Judge backend: auto (llama.cpp on CPU, transformers on CUDA), llama, ...")
     ] = "auto",
@@ -60,6 +67,7 @@ def demo(
     min_reviews: Annotated[
         int, typer.Option(help="Reviewed calls an item needs before the AI may score it alone.")
     ] = 10,
+    limit: Annotated[int, typer.Option(help="Only the first N demo calls (a quick look); 0 = all.")] = 0,
     force: Annotated[bool, typer.Option(help="Redo work even when cached.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print machine-readable results to stdout.")
@@ -67,9 +75,11 @@ def demo(
 ) -> None:
     """Transcribe and score the demo calls against their scripts; then human control: a review sample,
     the seed controllers' scores, agreement and the trust map."""
+    seeds = seeds or default_demo_corpus()
+    checklists_dir = checklists_dir or default_checklists()
     manifest = seeds / "manifest.csv"
     if not manifest.is_file():
-        raise ConfigError(f"{manifest}: demo corpus not found; run from the repository root or pass --seeds")
+        raise ConfigError(f"{manifest}: demo corpus not found (pass --seeds)")
     scripts = load_scripts(seeds / "scripts")
     options = TranscribeOptions(
         whisper_model=whisper_model,
@@ -79,7 +89,7 @@ def demo(
     out = work_dir / "transcripts"
     store = Store(work_dir / "qa.sqlite")
     results, problems, summary = run_transcription(
-        [manifest], options, store, out, force, show_progress=not as_json
+        [manifest], options, store, out, force, show_progress=not as_json, limit=limit
     )
     rows = []
     for result in results:

@@ -16,6 +16,7 @@ from qa_pipeline.judging.backends import make_backend
 from qa_pipeline.judging.judge import Judge, JudgeMode, shipped_thresholds
 from qa_pipeline.judging.score_batch import ScoreResult, score_batch
 from qa_pipeline.judging.thresholds import thresholds_for
+from qa_pipeline.resources import default_checklists
 from qa_pipeline.store import DEFAULT_STORE, Store
 
 
@@ -102,7 +103,7 @@ def score(
     ] = False,
 ) -> None:
     """Score every transcribed call; evidence is checked in the transcript, confidence comes from tokens."""
-    checklists = load_checklists(checklist or [Path("checklists")])
+    checklists = load_checklists(checklist or [default_checklists()])
     judge_backend = make_backend(
         backend,
         model=model,

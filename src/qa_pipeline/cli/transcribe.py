@@ -111,8 +111,10 @@ def run_transcription(
     out: Path,
     force: bool,
     show_progress: bool,
+    limit: int = 0,
 ) -> tuple[list[CallResult], list[InputProblem], BatchSummary]:
     found = discover_inputs(inputs)
+    found.sources = found.sources[: limit or None]
     for problem in found.problems:
         stderr.print(f"[red]skipped[/red] {problem.source}: {problem.reason}", highlight=False)
     transcriber = Transcriber(options)
