@@ -95,6 +95,22 @@ def test_review_round_trip(tmp_path: Path) -> None:
     )
     assert code == 0 and "total 0 -> " in output
 
+    # The same commands report in JSON for scripts and BI jobs.
+    code, output = run_cli("calibrate", "--bootstrap", "100", "--out", str(report_path), "--json", *common)
+    assert code == 0 and json.loads(output)["calls_reviewed"] == report["calls_reviewed"]
+    code, output = run_cli(
+        "override", "en03_no_identification", "greeting", "no", "--comment", "No company name",
+        "--by", "sue", "--json", *common,
+    )  # fmt: skip
+    assert code == 0 and json.loads(output)["item_id"] == "greeting"
+    code, output = run_cli("export-scores", "--out", str(tmp_path / "export"), "--json", *common)
+    assert code == 0 and len(json.loads(output)["written"]) == 12
+    code, output = run_cli(
+        "sample", "--controllers", "ann", "--size", "2", "--seed", "9", "--out", str(tmp_path / "again"),
+        "--json", *common,
+    )  # fmt: skip
+    assert code == 0 and json.loads(output)["plan"]["picks"] and json.loads(output)["files"]
+
 
 def test_errors_name_the_problem_and_exit_1(tmp_path: Path) -> None:
     db = str(tmp_path / "qa.sqlite")

@@ -26,3 +26,6 @@ PeriodOption = Annotated[
 
 def checklists_by_id(paths: list[Path] | None) -> dict[str, Checklist]:
     return {c.id: c for c in load_checklists(paths or [default_checklists()])}
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable results to stdout.")]

@@ -15,6 +15,7 @@ from qa_pipeline.calibration import AgreementReport, ItemReport, TrustRule
 from qa_pipeline.cli._options import (
     DEFAULT_STORE_TEXT,
     ChecklistOption,
+    JsonOption,
     PeriodOption,
     StoreOption,
     checklists_by_id,
@@ -61,6 +62,7 @@ def calibrate(
     ),
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Agreement per item (raw, kappa, AC1, per answer, confusion) and on totals; which items AI may score."""
     rule = TrustRule(
@@ -82,6 +84,9 @@ def calibrate(
     if not report.items:
         raise ConfigError(f"no human reviews of scored calls in {store}: import review sheets first")
     write_report(report, out)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
     print_report(report)
     if confusion:
         print_confusion(report)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from qa_pipeline.checklist import ChecklistError, load_checklist
+from qa_pipeline.cli._options import JsonOption
 from qa_pipeline.resources import shipped
 
 checklist_app = typer.Typer(help="Work with QA checklists.", no_args_is_help=True)
@@ -19,9 +20,7 @@ checklist_app = typer.Typer(help="Work with QA checklists.", no_args_is_help=Tru
 @checklist_app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Checklist YAML files, or folders of them.")],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print machine-readable results to stdout.")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Report every problem in each checklist with file, line and field; exit 1 when any is invalid."""
     report: list[dict[str, object]] = []

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from qa_pipeline.calibration import AgreementReport, TrustRule
 from qa_pipeline.checklist import Checklist, load_checklists
+from qa_pipeline.cli._options import JsonOption
 from qa_pipeline.cli._output import stdout
 from qa_pipeline.cli.calibrate import print_report, write_report
 from qa_pipeline.cli.reviews import run_import
@@ -69,9 +70,7 @@ def demo(
     ] = 10,
     limit: Annotated[int, typer.Option(help="Only the first N demo calls (a quick look); 0 = all.")] = 0,
     force: Annotated[bool, typer.Option(help="Redo work even when cached.")] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print machine-readable results to stdout.")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Transcribe and score the demo calls against their scripts; then human control: a review sample,
     the seed controllers' scores, agreement and the trust map."""

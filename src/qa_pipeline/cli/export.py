@@ -8,7 +8,13 @@ from typing import Annotated, Literal
 
 import typer
 
-from qa_pipeline.cli._options import DEFAULT_STORE_TEXT, ChecklistOption, StoreOption, checklists_by_id
+from qa_pipeline.cli._options import (
+    DEFAULT_STORE_TEXT,
+    ChecklistOption,
+    JsonOption,
+    StoreOption,
+    checklists_by_id,
+)
 from qa_pipeline.exports import export_tables
 from qa_pipeline.store import Store
 
@@ -20,9 +26,7 @@ def export(
     out: Annotated[Path, typer.Option(help="Folder for one file per table.")] = Path("qa-work/tables"),
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print machine-readable results to stdout.")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Calls, segments, scorecards, verdicts, reviews, overrides and agreement, one file per table with
     stable columns (README); CSV cells a spreadsheet would run as formulas are neutralised."""

@@ -11,6 +11,7 @@ import typer
 from qa_pipeline.cli._options import (
     DEFAULT_STORE_TEXT,
     ChecklistOption,
+    JsonOption,
     PeriodOption,
     StoreOption,
     checklists_by_id,
@@ -29,9 +30,7 @@ def import_scores(
     files: Annotated[list[Path], typer.Argument(help="Filled-in review sheets (.xlsx or .csv).")],
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print machine-readable results to stdout.")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Check every cell; bad rows are reported by sheet, row and column and good rows still import."""
     results = run_import(Store(store), files, checklist, quiet=as_json)
@@ -69,6 +68,7 @@ def override(
     ] = None,
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Correct an AI verdict; the AI's answer is kept beside the override and overrides are counted."""
     before, after = record_override(
@@ -81,6 +81,10 @@ def override(
         comment=comment,
         checklist_id=checklist_id,
     )
+    if as_json:
+        report = {"call_id": call_id, "item_id": item_id, "answer": answer}
+        typer.echo(json.dumps(report | {"total_before": before.total, "total_after": after.total}, indent=2))
+        return
     typer.echo(
         f"{call_id} {item_id}: overridden to {answer}; total {_total(before.total)} -> {_total(after.total)}"
     )
@@ -103,11 +107,15 @@ def export_scores(
     period: PeriodOption = None,
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Write scorecards with overrides applied, e.g. for agents' feedback or a BI tool."""
     result = export_scorecards(
         Store(store), checklists_by_id(checklist), out, hold_back=hold_back, period=period
     )
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
     typer.echo(
         f"{len(result.written)} scorecards written to {out}/; "
         f"{len(result.held_back)} held back (not reviewed by a person)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from rich.table import Table
 from qa_pipeline.cli._options import (
     DEFAULT_STORE_TEXT,
     ChecklistOption,
+    JsonOption,
     PeriodOption,
     StoreOption,
     checklists_by_id,
@@ -54,6 +56,7 @@ def sample(
     ),
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Seeded stratified random sample plus labelled risk picks; one blind XLSX and CSV per controller."""
     names = [name.strip() for name in controllers.split(",") if name.strip()]
@@ -77,6 +80,10 @@ def sample(
         pass_mark=pass_mark,
     )
     files = write_review_sheets(project, plan, checklists, out, show_ai=show_ai)
+    if as_json:
+        report = {"plan": plan.model_dump(mode="json"), "files": [str(path) for path in files]}
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
     print_plan(plan)
     typer.echo(f"Review sheets ({'with AI answers' if show_ai else 'blind'}): {', '.join(map(str, files))}")
 

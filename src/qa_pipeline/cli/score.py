@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from qa_pipeline.checklist import Checklist, load_checklists
+from qa_pipeline.cli._options import JsonOption
 from qa_pipeline.cli._output import stderr, with_progress
 from qa_pipeline.cli.thresholds import DEFAULT_THRESHOLDS
 from qa_pipeline.errors import ConfigError
@@ -98,9 +99,7 @@ def score(
     ] = 0,
     call: Annotated[list[str] | None, typer.Option(help="Only these call ids (repeatable).")] = None,
     force: Annotated[bool, typer.Option(help="Score again even when a cached scorecard exists.")] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print machine-readable results to stdout.")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Score every transcribed call; evidence is checked in the transcript, confidence comes from tokens."""
     checklists = load_checklists(checklist or [default_checklists()])

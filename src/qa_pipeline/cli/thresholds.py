@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from qa_pipeline.cli._options import DEFAULT_STORE_TEXT, StoreOption
+from qa_pipeline.cli._options import DEFAULT_STORE_TEXT, JsonOption, StoreOption
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.judging.thresholds import fit_from_reviews, write_thresholds
 from qa_pipeline.store import Store
@@ -24,9 +24,7 @@ def fit_thresholds(
     min_calls: Annotated[
         int, typer.Option(help="Reviewed calls a question needs before its threshold is fitted.")
     ] = 10,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print machine-readable results to stdout.")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Fit, per checklist item, the p(yes) at which the items judge answers yes, on the calls controllers
     reviewed; re-score afterwards (`score --force`) for the new thresholds to take effect."""

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from qa_pipeline.batch import BatchSummary, CallResult, summarise, transcribe_batch
+from qa_pipeline.cli._options import JsonOption
 from qa_pipeline.cli._output import minutes, stderr, with_progress
 from qa_pipeline.ingest import InputProblem, discover_inputs
 from qa_pipeline.store import DEFAULT_STORE, Store
@@ -60,9 +61,7 @@ def transcribe(
         float, typer.Option(help="Refuse recordings longer than this (a stuck line, several calls in one).")
     ] = 90.0,
     force: Annotated[bool, typer.Option(help="Transcribe again even when a cached result exists.")] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print machine-readable results to stdout.")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Transcribe calls with faster-whisper; stereo calls get agent and customer turns."""
     check_languages([language] if language else [], "--language")
