@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa_pipeline.models import CallTimings, Segment, Transcript
 from qa_pipeline.transcribe import TranscribeOptions, Transcriber
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,3 +59,37 @@ def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
         handle.setframerate(rate)
         handle.writeframes((np.clip(frames, -1, 1) * 32767).astype(np.int16).tobytes())
     return path
+
+
+def typed_transcript(*lines: tuple[str, str]) -> Transcript:
+    """A transcript from (speaker, text) lines, one per second: for tests that need no audio."""
+    segments = [
+        Segment(
+            speaker=speaker,  # type: ignore[arg-type]
+            start=float(i),
+            end=float(i) + 0.9,
+            text=text,
+            avg_logprob=-0.2,
+            no_speech_prob=0.01,
+            compression_ratio=1.2,
+        )
+        for i, (speaker, text) in enumerate(lines)
+    ]
+    return Transcript(
+        call_id="c1",
+        duration=10,
+        language="en",
+        language_probability=1,
+        channel_layout="stereo",
+        segments=segments,
+        timings=CallTimings(talk_time={}, silence_total=0, silences=[], overtalk_total=0, overtalks=[]),
+        model="m",
+        options={},
+        audio_sha256="0" * 64,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

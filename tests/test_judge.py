@@ -5,7 +5,6 @@ token probabilities, evidence, storage), not the quality; benchmarks/score.py me
 """
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 from typer.testing import CliRunner
 
 from qa_pipeline.checklist import Checklist, load_checklist
@@ -86,12 +86,6 @@ def test_a_batch_scores_calls_against_different_checklists(
     # The batch's first attempts were valid for both rows; the padded row got its own prompt length.
     assert [stats["attempts"] for _, stats in results] == [1, 1]
     assert results[1][1]["prompt_tokens"] < results[0][1]["prompt_tokens"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

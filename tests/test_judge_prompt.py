@@ -4,41 +4,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import typed_transcript as transcript
 
 from qa_pipeline.checklist import load_checklist
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.judging.prompt import build_prompt, output_schema, prompt_dir, prompt_hash
-from qa_pipeline.models import CallTimings, Segment, Transcript
 
 REPO = Path(__file__).resolve().parent.parent
 CHECKLIST = load_checklist(REPO / "checklists" / "inbound-service-en.yaml")
-
-
-def transcript(*lines: tuple[str, str]) -> Transcript:
-    segments = [
-        Segment(
-            speaker=speaker,  # type: ignore[arg-type]
-            start=float(i),
-            end=float(i) + 0.9,
-            text=text,
-            avg_logprob=-0.2,
-            no_speech_prob=0.01,
-            compression_ratio=1.2,
-        )
-        for i, (speaker, text) in enumerate(lines)
-    ]
-    return Transcript(
-        call_id="c1",
-        duration=10,
-        language="en",
-        language_probability=1,
-        channel_layout="stereo",
-        segments=segments,
-        timings=CallTimings(talk_time={}, silence_total=0, silences=[], overtalk_total=0, overtalks=[]),
-        model="m",
-        options={},
-        audio_sha256="0" * 64,
-    )
 
 
 INJECTION = (

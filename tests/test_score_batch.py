@@ -1,25 +1,19 @@
 """Scoring many calls: what is reused from the store, what is not, and which result readers see."""
 
-import socket
 from pathlib import Path
 
 import pytest
+from conftest import free_port, typed_transcript
 
 from qa_pipeline.checklist import Checklist, load_checklist
 from qa_pipeline.judging.backends import make_backend
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.score_batch import score_batch, scorecard_cache_key
-from qa_pipeline.models import CallTimings, ItemVerdict, Segment, Transcript
+from qa_pipeline.models import ItemVerdict, Transcript
 from qa_pipeline.scoring import score_call
 from qa_pipeline.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def unreachable_judge(model: str) -> Judge:
@@ -33,33 +27,8 @@ def checklist() -> Checklist:
 
 
 def transcript() -> Transcript:
-    lines = [
-        ("agent", "Good morning, Lumen Broadband, Grace speaking."),
-        ("customer", "My internet is down."),
-    ]
-    return Transcript(
-        call_id="c1",
-        duration=10,
-        language="en",
-        language_probability=1,
-        channel_layout="stereo",
-        segments=[
-            Segment(
-                speaker=who,
-                start=i * 3.0,
-                end=i * 3.0 + 2.5,
-                text=text,
-                words=[],
-                avg_logprob=-0.2,
-                no_speech_prob=0.01,
-                compression_ratio=1.1,
-            )
-            for i, (who, text) in enumerate(lines)
-        ],
-        timings=CallTimings(talk_time={}, silence_total=0, silences=[], overtalk_total=0, overtalks=[]),
-        model="m",
-        options={},
-        audio_sha256="0" * 64,
+    return typed_transcript(
+        ("agent", "Good morning, Lumen Broadband, Grace speaking."), ("customer", "My internet is down.")
     )
 
 
