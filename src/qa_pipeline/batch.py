@@ -139,12 +139,13 @@ def _finished(
 ) -> CallResult:
     output = out_dir / f"{call.call_id}.json"
     write_json_atomic(output, transcript)
-    speechless = not any(segment.text.strip() for segment in transcript.segments)
     return CallResult(
         call_id=call.call_id,
         source=str(source.path),
         status=status,
-        reason=f"{source.path}: no speech found; scoring leaves its items to people" if speechless else None,
+        reason=f"{source.path}: no speech found; scoring leaves its items to people"
+        if not transcript.has_speech
+        else None,
         duration=transcript.duration,
         language=transcript.language,
         processing_seconds=round(time.perf_counter() - started, 3),

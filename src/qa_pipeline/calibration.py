@@ -161,7 +161,7 @@ def calibrate(
     known = [c for c in scorecards if c.checklist_id in checklists]
     # A scorecard of another checklist version answered other questions (an item may since allow N/A):
     # it is left out and counted, so the report asks for a rescore instead of comparing unlike answers.
-    current = [c for c in known if c.checklist_version == checklists[c.checklist_id].version]
+    current = current_scorecards(known, checklists)
     cards = {(c.call_id, c.checklist_id): c for c in current}
     if baseline_only:
         cards = {key: card for key, card in cards.items() if kinds.get(key) == "random"}
@@ -170,10 +170,8 @@ def calibrate(
     for review in reviews:
         if (review.call_id, review.checklist_id) not in cards:
             continue
-        item_ids = {item.id for item in checklists[review.checklist_id].items}
-        if review.item_id in item_ids and review.answer not in allowed_answers(
-            checklists[review.checklist_id], review.item_id
-        ):
+        item = next((i for i in checklists[review.checklist_id].items if i.id == review.item_id), None)
+        if item is not None and review.answer not in item.answers:
             stale_answers += 1
             continue
         answers[(review.call_id, review.checklist_id)][review.reviewer][review.item_id] = review.answer
@@ -284,8 +282,9 @@ def calibrate(
     )
 
 
-def allowed_answers(checklist: Checklist, item_id: str) -> list[str | int]:
-    return checklist.item(item_id).answers
+def current_scorecards(cards: list[Scorecard], checklists: dict[str, Checklist]) -> list[Scorecard]:
+    """The scorecards made against the loaded version of their checklist."""
+    return [card for card in cards if card.checklist_version == checklists[card.checklist_id].version]
 
 
 def _ratio(sums: list[float]) -> float | None:

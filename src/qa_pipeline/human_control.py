@@ -12,7 +12,14 @@ from pydantic import BaseModel, Field
 
 from qa_pipeline.agreement import sample_size_for_width
 from qa_pipeline.batch import write_json_atomic
-from qa_pipeline.calibration import AgreementReport, TrustRule, calibrate, most_corrected, weak_items
+from qa_pipeline.calibration import (
+    AgreementReport,
+    TrustRule,
+    calibrate,
+    current_scorecards,
+    most_corrected,
+    weak_items,
+)
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import CallMetadata, SamplePick, Scorecard
@@ -46,17 +53,10 @@ def _in_scope(
     ]
 
 
-def _current(cards: list[Scorecard], checklists: dict[str, Checklist]) -> list[Scorecard]:
-    return [card for card in cards if card.checklist_version == checklists[card.checklist_id].version]
-
-
-def _versions(cards: list[Scorecard], checklists: dict[str, Checklist]) -> str:
+def _versions(stale: list[Scorecard], checklists: dict[str, Checklist]) -> str:
     """The stale scorecards' checklists, as "inbound-service-en v2.0, now v2.1"."""
-    stale = sorted(
-        {(c.checklist_id, c.checklist_version) for c in cards}
-        - {(c.checklist_id, c.checklist_version) for c in _current(cards, checklists)}
-    )
-    return "; ".join(f"{cid} v{version}, now v{checklists[cid].version}" for cid, version in stale)
+    versions = sorted({(c.checklist_id, c.checklist_version) for c in stale})
+    return "; ".join(f"{cid} v{version}, now v{checklists[cid].version}" for cid, version in versions)
 
 
 class SamplePlan(BaseModel):
@@ -91,16 +91,14 @@ def plan_review(
     all_cards, reviews = store.scorecards(), store.human_reviews()
     reviewed = {(r.call_id, r.checklist_id) for r in reviews}
     in_scope = _in_scope(all_cards, metadata, checklists, period)
-    cards = [
-        c
-        for c in _current(in_scope, checklists)
-        if include_reviewed or (c.call_id, c.checklist_id) not in reviewed
-    ]
-    stale = len(in_scope) - len(_current(in_scope, checklists))
+    current = current_scorecards(in_scope, checklists)
+    stale_cards = [c for c in in_scope if c.checklist_version != checklists[c.checklist_id].version]
+    stale = len(stale_cards)
+    cards = [c for c in current if include_reviewed or (c.call_id, c.checklist_id) not in reviewed]
     if not cards and stale:
         raise ConfigError(
             f"{stale} scorecards were scored against another version of their checklist "
-            f"({_versions(in_scope, checklists)}): run qa-pipeline score to rescore them before sampling"
+            f"({_versions(stale_cards, checklists)}): run qa-pipeline score to rescore them before sampling"
         )
     if precision is not None:
         size = sample_size_for_width(precision, expected=expected_agreement, population=len(cards) or None)

@@ -118,6 +118,10 @@ class Transcript(BaseModel):
         default_factory=list, description="personal data removed from the text, with times for muting"
     )
 
+    @property
+    def has_speech(self) -> bool:
+        return any(segment.text.strip() for segment in self.segments)
+
     def text_by_speaker(self, speaker: Speaker) -> str:
         return " ".join(s.text.strip() for s in self.segments if s.speaker == speaker).strip()
 

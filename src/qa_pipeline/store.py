@@ -221,9 +221,8 @@ class Store:
                     select(table.c.worker, table.c.expires_at).where(key).with_for_update(skip_locked=True)
                 ).first()
                 if held is None:
-                    insert = pg_insert if not self.is_sqlite else sqlite_insert
                     done = conn.execute(
-                        insert(table).values(**row).on_conflict_do_nothing().returning(table.c.worker)
+                        self._insert(table).values(**row).on_conflict_do_nothing().returning(table.c.worker)
                     )
                     return done.first() is not None  # None: another worker is taking it right now
                 expires = held.expires_at if held.expires_at.tzinfo else held.expires_at.replace(tzinfo=UTC)
@@ -452,9 +451,12 @@ class Store:
             rows = conn.execute(query if order_by is None else query.order_by(order_by)).all()
         return [model.model_validate(dict(row._mapping)) for row in rows]
 
+    def _insert(self, table: Table) -> Any:
+        """The dialect's INSERT, which has ON CONFLICT."""
+        return sqlite_insert(table) if self.is_sqlite else pg_insert(table)
+
     def _upsert(self, table: Table, row: dict[str, Any], keys: list[str]) -> Any:
-        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(table).values(**row)
+        statement = self._insert(table).values(**row)
         updates = {name: statement.excluded[name] for name in row if name not in keys}
         return statement.on_conflict_do_update(index_elements=keys, set_=updates)
 

@@ -206,7 +206,7 @@ class Judge:
         job = _Job(checklist, transcript, labelled, stats, self.mode_for(checklist))
         values = call_placeholders(checklist, labelled)
         heard = asr_confidence(labelled)
-        if not any(segment.text.strip() for segment in labelled.segments):
+        if not labelled.has_speech:
             # A silent or failed recording: rules would fail the agent on greetings nobody could hear.
             job.decided = {item.id: _no_speech(item) for item in checklist.items}
             return job
