@@ -9,13 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa_pipeline.checklist import Checklist, load_checklist
-from qa_pipeline.demo_corpus import load_scripts
+from qa_pipeline.demo_corpus import DialogueScript, load_scripts
 from qa_pipeline.models import (
     AudioInfo,
     Call,
     CallMetadata,
     CallTimings,
+    Evidence,
     ItemVerdict,
+    Segment,
     Transcript,
 )
 from qa_pipeline.scoring import score_call
@@ -35,8 +37,12 @@ def fill_store(
     changes: dict[tuple[str, str], str | int] | None = None,
     confidence: float = 0.9,
     dates: dict[str, str] | None = None,
+    with_text: bool = False,
 ) -> dict[str, Checklist]:
-    """Every demo call, scored with its script's answers except `changes[(call, item)]`."""
+    """Every demo call, scored with its script's answers except `changes[(call, item)]`.
+
+    `with_text`: transcripts carry the script's lines (3 s apart) and each verdict quotes the agent's
+    first line as its evidence, located in the transcript."""
     checklists = demo_checklists()
     changes = changes or {}
     for script in load_scripts(SEEDS / "scripts").values():
@@ -60,7 +66,7 @@ def fill_store(
             language=script.language,
             language_probability=1.0,
             channel_layout="stereo",
-            segments=[],
+            segments=script_segments(script) if with_text else [],
             timings=CallTimings(talk_time={}, silence_total=0, silences=[], overtalk_total=0, overtalks=[]),
             model="none",
             options={},
@@ -73,8 +79,33 @@ def fill_store(
                 item_id=item.id,
                 answer=changes.get((script.call_id, item.id), script.expected[item.id]),
                 confidence=confidence,
+                evidence=[last_agent_line(transcript)] if with_text else [],
             )
             for item in checklist.items
         ]
         store.save_scorecard(f"card-{script.call_id}", score_call(checklist, script.call_id, verdicts))
     return checklists
+
+
+def script_segments(script: DialogueScript) -> list[Segment]:
+    lines = [(t.speaker, t.text) for t in script.turns if t.hold is None]
+    return [
+        Segment(
+            speaker=speaker,  # type: ignore[arg-type]
+            start=3.0 * i,
+            end=3.0 * i + 2.5,
+            text=text,
+            avg_logprob=-0.2,
+            no_speech_prob=0.01,
+            compression_ratio=1.2,
+        )
+        for i, (speaker, text) in enumerate(lines)
+    ]
+
+
+def last_agent_line(transcript: Transcript) -> Evidence:
+    """A quote well into the call, so playing from it is seen to move the audio."""
+    line = [s for s in transcript.segments if s.speaker == "agent"][-1]
+    return Evidence(
+        quote=line.text, matched=True, speaker="agent", start=line.start, end=line.end, match_score=100
+    )

@@ -69,3 +69,7 @@ def test_the_installed_wheel_runs_checklist_init_and_the_demo_from_an_empty_fold
     assert [r["status"] for r in report["results"]] == ["transcribed"]
     assert report["calls"][0]["call_id"] == "en01_billing_exemplary"  # the shipped corpus, with its script
     assert (empty / "demo-output" / "transcripts" / "en01_billing_exemplary.json").is_file()
+    # the report's template installs with the package: the demo ends by writing the report
+    html = Path(report["report"])
+    assert html == Path("demo-output") / "report.html" and (empty / html).is_file()
+    assert "en01_billing_exemplary" in (empty / html).read_text(encoding="utf-8")

@@ -155,11 +155,15 @@ def _finished(
 
 
 def write_json_atomic(path: Path, document: BaseModel) -> None:
-    """Write to a temporary file and rename, so a killed run never leaves half a JSON file."""
+    write_text_atomic(path, document.model_dump_json(indent=2))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file and rename, so a killed run never leaves half a file."""
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(document.model_dump_json(indent=2))
+            out.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

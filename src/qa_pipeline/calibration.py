@@ -338,7 +338,7 @@ def fall_p_value(before: PeriodAgreement, after: PeriodAgreement) -> float:
     return float(fisher_exact(table, alternative="greater").pvalue)
 
 
-def _human_total(checklist: Checklist, call_id: str, given: dict[str, str | int]) -> float | None:
+def human_total(checklist: Checklist, call_id: str, given: dict[str, str | int]) -> float | None:
     if any(item.id not in given for item in checklist.items):
         return None
     return score_answers(checklist, call_id, given).total
@@ -354,7 +354,7 @@ def _totals(
     ai_totals, first_totals, second_totals, hh_first = [], [], [], []
     for key, by_reviewer in sorted(answers.items()):
         card, checklist = cards[key], checklists[key[1]]
-        totals = [_human_total(checklist, key[0], by_reviewer[name]) for name in sorted(by_reviewer)]
+        totals = [human_total(checklist, key[0], by_reviewer[name]) for name in sorted(by_reviewer)]
         complete = [total for total in totals if total is not None]
         if not complete:
             continue

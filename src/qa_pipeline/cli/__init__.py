@@ -16,6 +16,7 @@ from qa_pipeline.cli.calibrate import calibrate
 from qa_pipeline.cli.checklist import checklist_app
 from qa_pipeline.cli.demo import demo
 from qa_pipeline.cli.export import export
+from qa_pipeline.cli.report import report
 from qa_pipeline.cli.reviews import export_scores, import_scores, override
 from qa_pipeline.cli.sample import sample
 from qa_pipeline.cli.score import score
@@ -38,6 +39,7 @@ app.command()(calibrate)
 app.command(name="fit-thresholds")(fit_thresholds)
 app.command()(override)
 app.command(name="export-scores")(export_scores)
+app.command()(report)
 app.command()(export)
 app.command()(demo)
 app.add_typer(checklist_app, name="checklist")

@@ -29,6 +29,8 @@ from qa_pipeline.judging.backends import make_backend
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.score_batch import ScoreResult
 from qa_pipeline.models import Scorecard, Transcript
+from qa_pipeline.report import write_html_report
+from qa_pipeline.report.data import build_report
 from qa_pipeline.resources import default_checklists, default_demo_corpus
 from qa_pipeline.store import Store
 from qa_pipeline.transcribe import TranscribeOptions
@@ -123,6 +125,7 @@ def demo(
         report["calls"] = rows
         report["scores"] = score_rows
         report["agreement"] = agreement.model_dump(mode="json") if agreement else None
+        report["report"] = str(_html_report(store, checklists_dir, work_dir, min_reviews))
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         _print_table(rows)
@@ -134,6 +137,7 @@ def demo(
         typer.echo(
             f"Transcripts: {out}/   Scorecards: {work_dir / 'scorecards'}/   Store: {work_dir / 'qa.sqlite'}"
         )
+        typer.echo(f"Report: {_html_report(store, checklists_dir, work_dir, min_reviews)}")
     if problems or summary.failed or any(r.status in ("failed", "skipped") for r in score_results):
         raise typer.Exit(code=1)
 
@@ -159,6 +163,13 @@ def _human_control(
     report = agreement_report(store, checklists, rule=TrustRule(min_reviews=min_reviews), pool_items=True)
     write_report(report, work_dir / "agreement.json")
     return report
+
+
+def _html_report(store: Store, checklists_dir: Path, work_dir: Path, min_reviews: int) -> Path:
+    """The supervisor report of what the demo did, pooled over its two languages like its trust map."""
+    checklists = {c.id: c for c in load_checklists([checklists_dir])}
+    data = build_report(store, checklists, rule=TrustRule(min_reviews=min_reviews), pool_items=True)
+    return write_html_report(data, work_dir / "report.html")
 
 
 def _score_row(
