@@ -7,12 +7,13 @@ import pytest
 from conftest import shared_audio, write_wav
 
 from qa_pipeline.audio import decode_call
+from qa_pipeline.batched_output import is_loop
 from qa_pipeline.demo_corpus import load_script
 from qa_pipeline.errors import ModelError
 from qa_pipeline.guard import is_known_hallucination, normalise
 from qa_pipeline.ingest import CallSource, probe_call
-from qa_pipeline.models import Transcript
-from qa_pipeline.transcribe import TranscribeOptions, Transcriber
+from qa_pipeline.models import Segment, Transcript
+from qa_pipeline.transcribe import TranscribeOptions, Transcriber, auto_batch_size
 from qa_pipeline.wer import word_error_rate
 
 
@@ -139,3 +140,51 @@ def test_unreachable_hub_model_gives_an_actionable_error(seeds: Path) -> None:
     transcriber = Transcriber(TranscribeOptions(whisper_model="large-v3", device="cpu"))
     with pytest.raises(ModelError, match="bundled:base"):
         transcribe_file(transcriber, seeds / "audio" / "en08_prompt_injection.ogg")
+
+
+def test_batched_and_sequential_decoding_agree_on_real_speech(base_transcriber: Transcriber) -> None:
+    """Batched inference is the default (it is faster on CPU too); it keeps word times like sequential."""
+    sequential = Transcriber(TranscribeOptions(whisper_model="bundled:base", device="cpu", batch_size=1))
+    path = shared_audio("stereo_diarization.wav")
+    left = (
+        "He began a confused complaint against the wizard, who had vanished behind the curtain on the left."
+    )
+    assert base_transcriber.batch_size > 1
+    for transcriber in (base_transcriber, sequential):
+        transcript = transcribe_file(transcriber, path)
+        assert transcript.options["batched"] is (transcriber.batch_size > 1)
+        assert word_error_rate(left, transcript.text_by_speaker("agent")) < 0.25
+        for segment in transcript.segments:
+            assert segment.words
+            assert segment.start - 0.5 <= segment.words[0].start <= segment.words[-1].end <= segment.end + 0.5
+
+
+def test_batch_size_follows_device_cores_and_free_memory() -> None:
+    gib = 1024**3
+    assert auto_batch_size("cuda") == 16
+    assert auto_batch_size("cpu", cores=2, free_bytes=20 * gib) == 4
+    assert auto_batch_size("cpu", cores=6, free_bytes=20 * gib) == 12
+    assert auto_batch_size("cpu", cores=64, free_bytes=20 * gib) == 16
+    assert auto_batch_size("cpu", cores=8, free_bytes=gib) == 2  # 512 MiB a chunk
+    assert auto_batch_size("cpu", cores=8, free_bytes=gib // 10) == 1  # sequential when memory is short
+
+
+def test_a_looped_stretch_from_batched_decoding_is_decoded_again(base_transcriber: Transcriber) -> None:
+    """Batched inference has no temperature fallback; a looped chunk is decoded again sequentially."""
+    path = shared_audio("jfk.flac")
+    audio = decode_call(path, 1).channels[0]
+    looped = Segment(
+        speaker="unknown", start=0.2, end=10.5, text="12" + ",000" * 40,
+        avg_logprob=-0.2, no_speech_prob=0.01, compression_ratio=7.5,
+    )  # fmt: skip
+    fine = looped.model_copy(update={"start": 10.6, "end": 11.0, "text": "country", "compression_ratio": 1.1})
+    redone = base_transcriber._redecode_loops(audio, [looped, fine], "unknown", "en")
+    assert redone[-1] == fine
+    text = " ".join(s.text for s in redone[:-1])
+    reference = (
+        "And so my fellow Americans, ask not what your country can do for you, "
+        "ask what you can do for your country."
+    )
+    assert word_error_rate(reference, text) < 0.15
+    assert all(s.start >= 0.0 and s.end <= 10.5 + 0.31 for s in redone[:-1])
+    assert not any(is_loop(s) for s in redone)

@@ -18,6 +18,7 @@ from qa_pipeline.cli.demo import demo
 from qa_pipeline.cli.export import export
 from qa_pipeline.cli.report import report
 from qa_pipeline.cli.reviews import export_scores, import_scores, override
+from qa_pipeline.cli.run import run
 from qa_pipeline.cli.sample import sample
 from qa_pipeline.cli.score import score
 from qa_pipeline.cli.thresholds import fit_thresholds
@@ -31,6 +32,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command()(run)
 app.command()(transcribe)
 app.command()(score)
 app.command()(sample)

@@ -29,3 +29,22 @@ def checklists_by_id(paths: list[Path] | None) -> dict[str, Checklist]:
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable results to stdout.")]
+
+# The trust map's rule (calibrate, report, demo).
+ThresholdOption = Annotated[
+    float, typer.Option(help="Lower CI bound of AI-human agreement an item needs to be trusted.")
+]
+MinReviewsOption = Annotated[
+    int, typer.Option(help="Reviewed calls an item needs before the AI may score it alone.")
+]
+PoolItemsOption = Annotated[
+    bool, typer.Option("--pool-items", help="Pool items with the same id across checklists.")
+]
+
+# Transcription (transcribe, run).
+LanguageOption = Annotated[
+    str | None, typer.Option(help="Force a language (ru, en); default detects per call.")
+]
+LanguagesOption = Annotated[
+    str | None, typer.Option(help="Comma-separated languages detection may choose from, e.g. ru,en.")
+]

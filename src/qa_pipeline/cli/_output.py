@@ -7,7 +7,14 @@ from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 T = TypeVar("T")
 
@@ -17,7 +24,7 @@ stdout = Console(width=None if sys.stdout.isatty() else 140)
 
 
 def with_progress(items: Iterable[T], total: int, label: str, enabled: bool) -> Iterator[T]:
-    """Show a progress bar on stderr only for people watching a terminal."""
+    """Show a progress bar with elapsed time and ETA on stderr, only for people watching a terminal."""
     if not enabled or not sys.stderr.isatty():
         yield from items
         return
@@ -26,6 +33,8 @@ def with_progress(items: Iterable[T], total: int, label: str, enabled: bool) -> 
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=stderr,
         transient=True,
     ) as progress:

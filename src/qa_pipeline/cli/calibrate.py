@@ -16,8 +16,11 @@ from qa_pipeline.cli._options import (
     DEFAULT_STORE_TEXT,
     ChecklistOption,
     JsonOption,
+    MinReviewsOption,
     PeriodOption,
+    PoolItemsOption,
     StoreOption,
+    ThresholdOption,
     checklists_by_id,
 )
 from qa_pipeline.cli._output import stdout
@@ -33,21 +36,15 @@ STATUS_TEXT = {
 
 
 def calibrate(
-    threshold: Annotated[
-        float, typer.Option(help="Lower CI bound of AI-human agreement an item needs to be trusted.")
-    ] = 0.85,
-    min_reviews: Annotated[
-        int, typer.Option(help="Reviewed calls an item needs before it can be trusted.")
-    ] = 30,
+    threshold: ThresholdOption = 0.85,
+    min_reviews: MinReviewsOption = 30,
     min_class_agreement: Annotated[
         float, typer.Option(help="Agreement needed on every answer people gave, e.g. on their 'no's.")
     ] = 0.5,
     drift_tolerance: Annotated[
         float, typer.Option(help="Report items whose agreement fell by this much between periods.")
     ] = 0.10,
-    pool_items: Annotated[
-        bool, typer.Option("--pool-items", help="Pool items with the same id across checklists.")
-    ] = False,
+    pool_items: PoolItemsOption = False,
     baseline_only: Annotated[
         bool, typer.Option("--baseline-only", help="Only calls picked by the random baseline (unbiased).")
     ] = False,

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from qa_pipeline.calibration import AgreementReport, TrustRule
 from qa_pipeline.checklist import Checklist, load_checklists
-from qa_pipeline.cli._options import JsonOption
+from qa_pipeline.cli._options import JsonOption, MinReviewsOption
 from qa_pipeline.cli._output import stdout
 from qa_pipeline.cli.calibrate import print_report, write_report
 from qa_pipeline.cli.reviews import run_import
@@ -67,9 +67,7 @@ def demo(
     score_calls: Annotated[
         bool, typer.Option("--score/--no-score", help="Score the calls with the judge.")
     ] = True,
-    min_reviews: Annotated[
-        int, typer.Option(help="Reviewed calls an item needs before the AI may score it alone.")
-    ] = 10,
+    min_reviews: MinReviewsOption = 10,
     limit: Annotated[int, typer.Option(help="Only the first N demo calls (a quick look); 0 = all.")] = 0,
     force: Annotated[bool, typer.Option(help="Redo work even when cached.")] = False,
     as_json: JsonOption = False,

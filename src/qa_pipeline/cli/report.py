@@ -13,8 +13,11 @@ from qa_pipeline.cli._options import (
     DEFAULT_STORE_TEXT,
     ChecklistOption,
     JsonOption,
+    MinReviewsOption,
     PeriodOption,
+    PoolItemsOption,
     StoreOption,
+    ThresholdOption,
     checklists_by_id,
 )
 from qa_pipeline.report import write_html_report
@@ -31,15 +34,9 @@ def report(
         str | None, typer.Option(help="Interface language, en or ru; default the checklists' language.")
     ] = None,
     period: PeriodOption = None,
-    min_reviews: Annotated[
-        int, typer.Option(help="Reviewed calls an item needs before the AI may score it alone.")
-    ] = 30,
-    threshold: Annotated[
-        float, typer.Option(help="Lower CI bound of AI-human agreement an item needs to be trusted.")
-    ] = 0.85,
-    pool_items: Annotated[
-        bool, typer.Option("--pool-items", help="Pool items with the same id across checklists.")
-    ] = False,
+    min_reviews: MinReviewsOption = 30,
+    threshold: ThresholdOption = 0.85,
+    pool_items: PoolItemsOption = False,
     max_calls: Annotated[
         int, typer.Option(help="Calls shown one by one (the ones needing attention first); all are counted.")
     ] = 200,

@@ -103,21 +103,18 @@ def score(
 ) -> None:
     """Score every transcribed call; evidence is checked in the transcript, confidence comes from tokens."""
     checklists = load_checklists(checklist or [default_checklists()])
-    judge_backend = make_backend(
+    judge = make_judge(
         backend,
-        model=model,
+        model,
         device=device,
         base_url=base_url,
         api_key_env=api_key_env,
         max_new_tokens=max_new_tokens,
         threads=threads,
-    )
-    judge = Judge(
-        judge_backend,
         retries=retries,
-        mode=parse_judge_mode(judge_mode),
+        judge_mode=judge_mode,
         evidence=evidence,
-        thresholds=thresholds_for(judge_backend.model_id, [*shipped_thresholds(), thresholds]),
+        thresholds=thresholds,
         redact_pii=redact_pii,
     )
     results = run_scoring(
@@ -129,6 +126,41 @@ def score(
         print_scoring_summary(results)
     if any(r.status in ("failed", "skipped") for r in results):
         raise typer.Exit(code=1)
+
+
+def make_judge(
+    backend: str,
+    model: str,
+    *,
+    device: str = "auto",
+    base_url: str | None = None,
+    api_key_env: str = "OPENAI_API_KEY",
+    max_new_tokens: int = 4000,
+    threads: int = 0,
+    retries: int = 2,
+    judge_mode: str = "auto",
+    evidence: bool = True,
+    thresholds: Path = DEFAULT_THRESHOLDS,
+    redact_pii: bool = False,
+) -> Judge:
+    """The judge as `score` and `run` configure it: a team's fitted thresholds over the shipped ones."""
+    judge_backend = make_backend(
+        backend,
+        model=model,
+        device=device,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        max_new_tokens=max_new_tokens,
+        threads=threads,
+    )
+    return Judge(
+        judge_backend,
+        retries=retries,
+        mode=parse_judge_mode(judge_mode),
+        evidence=evidence,
+        thresholds=thresholds_for(judge_backend.model_id, [*shipped_thresholds(), thresholds]),
+        redact_pii=redact_pii,
+    )
 
 
 def parse_judge_mode(value: str) -> JudgeMode:

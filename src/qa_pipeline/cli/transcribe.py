@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from qa_pipeline.batch import BatchSummary, CallResult, summarise, transcribe_batch
-from qa_pipeline.cli._options import JsonOption
+from qa_pipeline.cli._options import JsonOption, LanguageOption, LanguagesOption
 from qa_pipeline.cli._output import minutes, stderr, with_progress
 from qa_pipeline.ingest import InputProblem, discover_inputs
 from qa_pipeline.store import DEFAULT_STORE, Store
@@ -37,18 +37,22 @@ def transcribe(
         str, typer.Option(help="auto (float16 on CUDA, int8 on CPU) or a CTranslate2 type.")
     ] = "auto",
     threads: Annotated[int, typer.Option(help="CPU threads; 0 uses every core.")] = 0,
-    language: Annotated[
-        str | None, typer.Option(help="Force a language (ru, en); default detects per call.")
-    ] = None,
-    languages: Annotated[
-        str | None, typer.Option(help="Comma-separated languages detection may choose from, e.g. ru,en.")
-    ] = None,
+    language: LanguageOption = None,
+    languages: LanguagesOption = None,
     agent_channel: Annotated[int, typer.Option(help="Stereo channel that carries the agent (0 or 1).")] = 0,
     beam_size: Annotated[int, typer.Option(help="Beam search width.")] = 5,
     batch_size: Annotated[
-        int, typer.Option(help="Batched inference size; 0 = auto (16 on CUDA, off on CPU).")
+        int,
+        typer.Option(help="Chunks decoded at once; 0 = auto (by device, cores and memory), 1 = sequential."),
     ] = 0,
     vad: Annotated[bool, typer.Option(help="Skip non-speech with VAD before decoding.")] = True,
+    redecode_loops: Annotated[
+        bool,
+        typer.Option(
+            "--redecode-loops",
+            help="After batched decoding, decode looped utterances again with temperature fallback.",
+        ),
+    ] = False,
     redact_pii: Annotated[
         bool,
         typer.Option(
@@ -76,6 +80,7 @@ def transcribe(
         beam_size=beam_size,
         batch_size=batch_size,
         vad=vad,
+        redecode_loops=redecode_loops,
         redact_pii=redact_pii,
         max_minutes=max_minutes,
     )

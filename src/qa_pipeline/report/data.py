@@ -414,7 +414,11 @@ def _call_view(
     overrides: list[Override],
 ) -> CallView:
     audio = Path(str(record["audio_path"]))
-    in_force = {o.item_id: o for o in overrides if ai_card and o.call_id == call_id}
+    in_force = {
+        o.item_id: o
+        for o in overrides
+        if ai_card and o.call_id == call_id and o.checklist_id == ai_card.checklist_id
+    }
     verdicts = []
     if ai_card is not None:
         checklist = checklists[ai_card.checklist_id]
