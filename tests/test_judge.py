@@ -120,6 +120,11 @@ def test_openai_backend_over_real_http(server_url: str, transcript: Transcript) 
     assert card.judge["model"] == "openai:smollm2"
 
 
+def test_auto_backend_with_a_server_url_is_the_server() -> None:
+    backend = make_backend("auto", model="qwen", base_url=f"http://127.0.0.1:{free_port()}/v1")
+    assert backend.name == "openai"
+
+
 def test_unreachable_server_marks_items_for_a_person(transcript: Transcript) -> None:
     backend = make_backend("openai", model="x", base_url=f"http://127.0.0.1:{free_port()}/v1", timeout=5)
     # Two calls sent concurrently: each failure stays with its call, each call retries on its own.

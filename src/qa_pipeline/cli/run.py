@@ -57,7 +57,11 @@ def run(
         int, typer.Option(help="Whisper batched inference size; 0 = auto (by device, cores and memory).")
     ] = 0,
     judge_backend: Annotated[
-        str, typer.Option(help="auto (llama.cpp on CPU, transformers on CUDA), llama, transformers, openai.")
+        str,
+        typer.Option(
+            help="auto (openai with --base-url, else transformers on CUDA, else llama.cpp), llama, "
+            "transformers, openai."
+        ),
     ] = "auto",
     judge_model: Annotated[str, typer.Option(help="Judge model; auto picks by device.")] = "auto",
     base_url: Annotated[

@@ -35,7 +35,7 @@ def score(
         str,
         typer.Option(
             help="Judge backend: llama (llama.cpp, GGUF on CPU), transformers, openai, or auto "
-            "(transformers on CUDA, llama otherwise)."
+            "(openai with --base-url, else transformers on CUDA, else llama)."
         ),
     ] = "auto",
     model: Annotated[

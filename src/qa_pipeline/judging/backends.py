@@ -71,8 +71,8 @@ def register_backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
 
 
 def make_backend(name: str, **options: Any) -> JudgeBackend:
-    if name == "auto":
-        name = "transformers" if _torch_cuda() else "llama"
+    if name == "auto":  # a server URL means the server; otherwise the GPU when there is one
+        name = "openai" if options.get("base_url") else ("transformers" if _torch_cuda() else "llama")
     if name == "llama":
         import qa_pipeline.judging.llama_backend  # noqa: F401  (registers itself; llama_cpp loads later)
     if name not in BACKENDS:
