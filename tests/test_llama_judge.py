@@ -205,3 +205,27 @@ def test_a_garbled_call_goes_to_people_without_asking_the_model(
     assert (
         by_id["hold_etiquette"].answer == "yes"
     )  # said in full: a rule that hears its phrases still decides
+
+
+def test_one_garbled_side_is_enough_to_leave_the_call_to_people(
+    smollm2: llama_backend.LlamaCppBackend, seeds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clear agent channel does not vouch for a customer channel Whisper could not follow."""
+    script = load_scripts(seeds / "scripts")["en01_billing_exemplary"]
+    call = script_transcript(script)
+    customer_garbled = call.model_copy(
+        update={
+            "segments": [
+                s.model_copy(update={"avg_logprob": -1.0 if s.speaker == "customer" else -0.05})
+                for s in call.segments
+            ]
+        }
+    )
+    asked: list[object] = []
+    monkeypatch.setattr(smollm2, "answer_items", lambda conversation: asked.append(conversation) or [])
+    card, _ = Judge(smollm2).score(EN, customer_garbled)
+    assert not asked
+    by_id = {v.item_id: v for v in card.verdicts}
+    for item in EN.items:
+        if item.method == "llm":
+            assert by_id[item.id].needs_human and "asr_unreliable" in by_id[item.id].flags
