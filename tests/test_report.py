@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import stat
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -182,3 +184,16 @@ def test_report_command_writes_the_file_and_reports_its_path(tmp_path: Path) -> 
 def test_both_languages_have_every_word_and_none_shadows_a_dict_method() -> None:
     assert TEXT["ru"].keys() == TEXT["en"].keys()
     assert not set(TEXT["en"]) & set(dir(dict))
+
+
+def test_the_report_file_is_readable_like_any_new_file(
+    reported: tuple[Store, dict[str, Checklist]], tmp_path: Path
+) -> None:
+    """Written through a private temporary file, it still gets the usual permissions (umask 022: 0644)."""
+    store, checklists = reported
+    previous = os.umask(0o022)
+    try:
+        path = write_html_report(build_report(store, checklists), tmp_path / "report.html")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

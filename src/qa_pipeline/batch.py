@@ -159,9 +159,14 @@ def write_json_atomic(path: Path, document: BaseModel) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file and rename, so a killed run never leaves half a file."""
+    """Write to a temporary file and rename, so a killed run never leaves half a file.
+
+    The file gets the permissions any new file would (temporary files are private to their owner)."""
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
         os.replace(tmp, path)
