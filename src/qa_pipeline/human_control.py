@@ -29,7 +29,7 @@ from qa_pipeline.sampling import Candidate, SamplePlanOptions, plan_sample
 from qa_pipeline.store import ReviewImport, Store
 
 
-def _in_period(metadata: CallMetadata | None, period: str | None) -> bool:
+def in_period(metadata: CallMetadata | None, period: str | None) -> bool:
     """`period` is a prefix of the call's ISO date: 2026, 2026-10 or 2026-10-05."""
     return period is None or bool(metadata and metadata.date and metadata.date.startswith(period))
 
@@ -49,7 +49,7 @@ def _in_scope(
     return [
         card
         for card in cards
-        if card.checklist_id in checklists and _in_period(metadata.get(card.call_id), period)
+        if card.checklist_id in checklists and in_period(metadata.get(card.call_id), period)
     ]
 
 

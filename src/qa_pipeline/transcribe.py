@@ -328,20 +328,21 @@ class Transcriber:
                 for w in (seg.words or [])
             ]
             if utterances and words:
-                parts = [("".join(w.word for w in group), group) for group in split_at_pauses(words)]
+                parts = [
+                    ("".join(w.word for w in group), group, group[0].start, group[-1].end)
+                    for group in split_at_pauses(words)
+                ]
             else:
-                parts = [(seg.text, words)]
-            for raw_text, part_words in parts:
+                parts = [(seg.text, words, round(seg.start + offset, 3), round(seg.end + offset, 3))]
+            for raw_text, part_words, start, end in parts:
                 text = raw_text.strip()
                 if not text:
                     continue
                 segments.append(
                     Segment(
                         speaker=speaker,
-                        start=part_words[0].start
-                        if utterances and part_words
-                        else round(seg.start + offset, 3),
-                        end=part_words[-1].end if utterances and part_words else round(seg.end + offset, 3),
+                        start=start,
+                        end=end,
                         text=text,
                         words=part_words,
                         avg_logprob=round(seg.avg_logprob, 4),

@@ -26,7 +26,7 @@ from qa_pipeline.calibration import (
     period_of,
 )
 from qa_pipeline.checklist import Checklist
-from qa_pipeline.human_control import agreement_report
+from qa_pipeline.human_control import agreement_report, in_period
 from qa_pipeline.models import CallMetadata, Evidence, HumanReview, Override, Scorecard, Speaker, Transcript
 from qa_pipeline.overrides import apply_overrides
 from qa_pipeline.store import Store
@@ -163,7 +163,7 @@ def build_report(
     records = {
         call_id: record
         for call_id, record in store.call_records().items()
-        if period is None or (record["metadata"].date or "").startswith(period)
+        if in_period(record["metadata"], period)
     }
     known = [c for c in store.scorecards() if c.checklist_id in checklists and c.call_id in records]
     ai_cards = {c.call_id: c for c in current_scorecards(known, checklists)}
