@@ -111,6 +111,14 @@ def test_review_round_trip(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0 and json.loads(output)["plan"]["picks"] and json.loads(output)["files"]
 
+    # A new sample never overwrites a sheet with answers: ann's new sheet goes beside her answered one.
+    code, output = run_cli(
+        "sample", "--controllers", "ann", "--size", "2", "--seed", "9", "--out", str(tmp_path / "review"),
+        *common,
+    )  # fmt: skip
+    assert code == 0 and str(tmp_path / "review" / "review-ann-2.xlsx") in output
+    assert load_workbook(sheet_path)["Review"].cell(row=5, column=col["answer"]).value == "maybe"
+
 
 def test_errors_name_the_problem_and_exit_1(tmp_path: Path) -> None:
     db = str(tmp_path / "qa.sqlite")

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -21,7 +21,15 @@ from pydantic import BaseModel
 from qa_pipeline.checklist import Checklist, Item
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import HumanReview, SamplePick, Scorecard, Transcript
-from qa_pipeline.spreadsheets import formula_safe, looks_like_formula
+from qa_pipeline.spreadsheets import (
+    SheetLimits,
+    Table,
+    cell_safe,
+    looks_like_formula,
+    plain_text,
+    read_csv_table,
+    read_xlsx_table,
+)
 
 REVIEW_SHEET = "Review"
 TRANSCRIPT_SHEET = "Transcripts"
@@ -126,7 +134,7 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel opens UTF-8 correctly
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
-        writer.writerows({name: formula_safe(value) for name, value in row.items()} for row in rows)
+        writer.writerows({name: cell_safe(value) for name, value in row.items()} for row in rows)
 
 
 def write_xlsx(
@@ -146,7 +154,7 @@ def write_xlsx(
     for row_number, row in enumerate(rows, start=2):
         _append_as_text(sheet, [row.get(name, "") for name in columns])
         audio = sheet.cell(row=row_number, column=columns.index("audio") + 1)
-        audio.value = Path(row["audio"]).name
+        audio.value = plain_text(Path(row["audio"]).name)
         audio.hyperlink = Path(row["audio"]).resolve().as_uri()
         audio.style = "Hyperlink"
         allowed = row["allowed"].replace("/", ",")
@@ -192,7 +200,7 @@ def _transcript_sheet(book: Workbook, rows: list[dict[str, Any]], transcripts: d
 
 def _append_as_text(sheet: Any, values: list[Any]) -> None:
     """openpyxl makes any text starting with "=" a formula: what a caller said stays a string."""
-    sheet.append(values)
+    sheet.append([plain_text(value) for value in values])
     for cell in sheet[sheet.max_row]:
         if looks_like_formula(cell.value):
             cell.data_type = "s"
@@ -209,16 +217,12 @@ class SheetRead(BaseModel):
     unanswered: int
 
 
-def read_sheet(path: Path, checklists: dict[str, Checklist], known_calls: set[str]) -> SheetRead:
+def read_sheet(
+    path: Path, checklists: dict[str, Checklist], known_calls: set[str], limits: SheetLimits | None = None
+) -> SheetRead:
     """Every answered row of a review sheet, checked cell by cell against the checklist it names."""
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such file")
-    if path.suffix.lower() == ".xlsx":
-        where, header, records = _xlsx_records(path)
-    elif path.suffix.lower() == ".csv":
-        where, header, records = _csv_records(path)
-    else:
-        raise ConfigError(f"{path}: a review sheet must be .xlsx or .csv")
+    table = _read_table(path, limits or SheetLimits())
+    where, header, records = table.where, table.header, table.records
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise ConfigError(f"{where}: row 1: missing column(s) {', '.join(missing)}")
@@ -230,7 +234,7 @@ def read_sheet(path: Path, checklists: dict[str, Checklist], known_calls: set[st
         return value.strip() if isinstance(value, str) else value
 
     reviews: list[HumanReview] = []
-    problems: list[str] = []
+    problems: list[str] = list(table.problems)
     seen: dict[tuple[str, str, str, str], tuple[int, Any]] = {}
     unanswered = 0
     for row_number, values in records:
@@ -305,29 +309,31 @@ def parse_answer(raw: Any, item: Item) -> str | int | None:
     return text if text in item.answer_labels else None
 
 
-def _xlsx_records(path: Path) -> tuple[str, list[str], list[tuple[int, list[Any]]]]:
+def holds_answers(path: Path) -> bool:
+    """Whether a sheet may hold a controller's work: an answer or a comment filled in, or a file that
+    cannot be read as a sheet (it may be theirs, damaged); only a sheet with neither may be replaced."""
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile, KeyError and XML errors for broken files
-        raise ConfigError(f"{path}: not a readable XLSX file ({type(exc).__name__}: {exc})") from exc
-    name = REVIEW_SHEET if REVIEW_SHEET in book.sheetnames else book.sheetnames[0]
-    rows = list(book[name].iter_rows(values_only=True))
-    book.close()
-    if not rows:
-        raise ConfigError(f"{path}: sheet {name} is empty")
-    header = [str(v).strip() if v is not None else "" for v in rows[0]]
-    records = [(number, list(values)) for number, values in enumerate(rows[1:], start=2) if any(values)]
-    return f"{path} (sheet {name})", header, records
+        table = _read_table(path, SheetLimits())
+    except ConfigError:
+        return True
+    if table.problems:  # rows past the cap were not looked at
+        return True
+    columns = [table.header.index(name) for name in ("answer", "comment") if name in table.header]
+    if len(columns) < 2:
+        return True
+    return any(
+        str(values[index]).strip()
+        for _, values in table.records
+        for index in columns
+        if index < len(values) and values[index] is not None
+    )
 
 
-def _csv_records(path: Path) -> tuple[str, list[str], list[tuple[int, list[Any]]]]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ConfigError(f"{path}: not a readable UTF-8 CSV file ({exc})") from exc
-    if not rows:
-        raise ConfigError(f"{path}: empty file")
-    header = [v.strip() for v in rows[0]]
-    records = [(number, values) for number, values in enumerate(rows[1:], start=2) if any(values)]
-    return str(path), header, records
+def _read_table(path: Path, limits: SheetLimits) -> Table:
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
+    if path.suffix.lower() == ".xlsx":
+        return read_xlsx_table(path, REVIEW_SHEET, limits)
+    if path.suffix.lower() == ".csv":
+        return read_csv_table(path, limits)
+    raise ConfigError(f"{path}: a review sheet must be .xlsx or .csv")
