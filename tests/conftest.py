@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
+from postgres_server import postgres_server, server_binaries
 
 from qa_pipeline.models import CallTimings, Segment, Transcript
 from qa_pipeline.transcribe import TranscribeOptions, Transcriber
@@ -93,3 +95,31 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL server binaries not found (Debian package postgresql); SQLite still tested")
+    pytest.importorskip("psycopg", reason="psycopg not installed (pip install '.[postgres]')")
+    with postgres_server(binaries) as url:
+        yield url
+
+
+def fresh_database(server_url: str, name: str) -> str:
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return server_url.replace("/qa?", f"/{name}?")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store on SQLite and on a real PostgreSQL server (skipped where it is absent)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "qa.sqlite")
+    server = request.getfixturevalue("postgres")
+    return fresh_database(server, f"t{abs(hash(request.node.name)) % 10**8}")

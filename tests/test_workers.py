@@ -11,13 +11,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from postgres_server import postgres_server, server_binaries
+from conftest import fresh_database
 
 from qa_pipeline.models import Scorecard, Transcript
 from qa_pipeline.store import Store, claims_table, scorecards_table, transcripts_table
@@ -25,33 +24,6 @@ from qa_pipeline.store import Store, claims_table, scorecards_table, transcripts
 TINY = ["--whisper-model", "bundled:tiny.en", "--language", "en", "--device", "cpu"]
 SMALL_JUDGE = ["--backend", "llama", "--model", "bundled:smollm2"]
 CALLS = ["en03_no_identification", "en04_rude_agent", "en07_hold_no_permission", "en08_prompt_injection"]
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[str]:
-    binaries = server_binaries()
-    if binaries is None:
-        pytest.skip("PostgreSQL server binaries not found (Debian package postgresql); SQLite still tested")
-    pytest.importorskip("psycopg", reason="psycopg not installed (pip install '.[postgres]')")
-    with postgres_server(binaries) as url:
-        yield url
-
-
-def fresh_database(server_url: str, name: str) -> str:
-    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return server_url.replace("/qa?", f"/{name}?")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "qa.sqlite")
-    server = request.getfixturevalue("postgres")
-    return fresh_database(server, f"t{abs(hash(request.node.name)) % 10**8}")
 
 
 @pytest.fixture

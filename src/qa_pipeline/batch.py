@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from qa_pipeline.errors import AudioError
 from qa_pipeline.ingest import CallSource, probe_call
 from qa_pipeline.models import Call, Transcript
-from qa_pipeline.store import Store, transcript_cache_key
+from qa_pipeline.store import CallIdTaken, Store, transcript_cache_key
 from qa_pipeline.transcribe import Transcriber
 
 logger = logging.getLogger(__name__)
@@ -60,10 +60,12 @@ def transcribe_batch(
     out_dir: Path,
     *,
     force: bool = False,
+    replace: bool = False,
 ) -> Iterator[CallResult]:
+    """`replace` lets a recording take an id the store holds for other audio (otherwise that call fails)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for source in sources:
-        yield _transcribe_one(source, transcriber, store, out_dir, force)
+        yield _transcribe_one(source, transcriber, store, out_dir, force, replace)
 
 
 def summarise(results: Iterable[CallResult]) -> BatchSummary:
@@ -80,7 +82,7 @@ def summarise(results: Iterable[CallResult]) -> BatchSummary:
 
 
 def _transcribe_one(
-    source: CallSource, transcriber: Transcriber, store: Store, out_dir: Path, force: bool
+    source: CallSource, transcriber: Transcriber, store: Store, out_dir: Path, force: bool, replace: bool
 ) -> CallResult:
     started = time.perf_counter()
     try:
@@ -91,39 +93,38 @@ def _transcribe_one(
                 f"{source.path}: recording is {call.audio.duration / 60:.0f} min long, over the "
                 f"{limit:.0f} min limit (--max-minutes)"
             )
+        if not replace:
+            store.check_call_id(call)
         key = transcript_cache_key(
             call.audio.sha256, transcriber.model_ref.identity, transcriber.options_for(call)
         )
         transcript = None if force else store.cached_transcript(key)
         status: Literal["transcribed", "cached"] = "cached"
-        if transcript is None or transcript.call_id != call.call_id or transcript.metadata != call.metadata:
-            if transcript is not None:
-                # Same audio under a new id or metadata: reuse the words, keep the new labels.
-                transcript = transcript.model_copy(
-                    update={"call_id": call.call_id, "metadata": call.metadata}
+        if transcript is None:
+            claim = f"{key}:{call.call_id}"
+            if not store.claim("transcribe", claim):
+                return CallResult(
+                    call_id=call.call_id,
+                    source=str(source.path),
+                    status="claimed",
+                    reason="another worker is transcribing it",
                 )
-            else:
-                claim = f"{key}:{call.call_id}"
-                if not store.claim("transcribe", claim):
-                    return CallResult(
-                        call_id=call.call_id,
-                        source=str(source.path),
-                        status="claimed",
-                        reason="another worker is transcribing it",
-                    )
-                try:
-                    done = None if force else store.cached_transcript(key)  # finished while we looked
-                    if done is not None and done.call_id == call.call_id:
-                        transcript = done
-                    else:
-                        transcript = transcriber.transcribe(call)
-                        status = "transcribed"
-                    store.save_transcript(key, call, transcript)
-                finally:
-                    store.release("transcribe", claim)
-                return _finished(call, source, status, transcript, out_dir, started)
-            store.save_transcript(key, call, transcript)
-    except AudioError as exc:
+            try:
+                done = None if force else store.cached_transcript(key)  # finished while we looked
+                if done is not None and done.call_id == call.call_id:
+                    transcript = done
+                else:
+                    transcript = transcriber.transcribe(call)
+                    status = "transcribed"
+                store.save_transcript(key, call, transcript, replace=replace)
+            finally:
+                store.release("transcribe", claim)
+        else:
+            # Same audio under a new id or metadata: reuse the words, keep the new labels. Saved even when
+            # unchanged, so the cached version becomes the call's current one in the store.
+            transcript = transcript.model_copy(update={"call_id": call.call_id, "metadata": call.metadata})
+            store.save_transcript(key, call, transcript, replace=replace)
+    except (AudioError, CallIdTaken) as exc:
         logger.warning("%s", exc)
         return CallResult(call_id=source.call_id, source=str(source.path), status="failed", reason=str(exc))
     return _finished(call, source, status, transcript, out_dir, started)
@@ -162,6 +163,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     """Write to a temporary file and rename, so a killed run never leaves half a file.
 
     The file gets the permissions any new file would (temporary files are private to their owner)."""
+    path.parent.mkdir(parents=True, exist_ok=True)  # ids from paths (2026-10-01/0001) name subfolders
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         umask = os.umask(0o022)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -25,7 +25,13 @@ MIN_CALL_SECONDS = 1.0
 AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".webm"})
 MANIFEST_REQUIRED = ("call_id", "path")
 MANIFEST_OPTIONAL = tuple(CallMetadata.model_fields)
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+MAX_ID_LENGTH = 128
+# Parts joined by '/' (ids from paths): each part is a safe file name that cannot climb out of a folder, so
+# transcripts/<call_id>.json lands in a subfolder of the output and nowhere else.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+IdFrom = Literal["stem", "path"]
+"""How calls found in a folder or manifest are named: by file stem (`0001`), or by the path relative to
+the folder or manifest without its extension (`2026-10-01/0001`), for recordings named alike per day."""
 
 
 @dataclass(frozen=True)
@@ -51,47 +57,61 @@ class DiscoveredInputs:
     problems: list[InputProblem] = field(default_factory=list)
 
 
-def discover_inputs(inputs: Iterable[Path]) -> DiscoveredInputs:
-    """Expand files, folders and manifests into call sources with unique, file-name-safe ids."""
+def discover_inputs(inputs: Iterable[Path], id_from: IdFrom = "stem") -> DiscoveredInputs:
+    """Expand files, folders and manifests into call sources with unique, file-name-safe ids.
+
+    A single file is always named by its stem: it has no folder its path could be relative to."""
     found = DiscoveredInputs()
-    seen: dict[str, Path] = {}
+    sources: list[CallSource] = []
     for raw in inputs:
         path = Path(raw)
         if path.suffix.lower() == ".csv" and path.is_file():
             try:
-                sources, problems = read_manifest(path)
+                listed, problems = read_manifest(path, id_from)
             except ConfigError as exc:
                 found.problems.append(InputProblem(str(path), str(exc)))
                 continue
             found.problems.extend(problems)
         elif path.is_dir():
-            sources = [CallSource(_id_from_stem(p), p) for p in _audio_files_under(path)]
-            if not sources:
+            listed = [CallSource(derive_call_id(p, path, id_from), p) for p in _audio_files_under(path)]
+            if not listed:
                 found.problems.append(InputProblem(str(path), "folder holds no audio files"))
         elif path.exists():
-            sources = [CallSource(_id_from_stem(path), path)]
+            listed = [CallSource(derive_call_id(path, path.parent, "stem"), path)]
         else:
             found.problems.append(InputProblem(str(path), "no such file or folder"))
             continue
-        from_manifest = path.suffix.lower() == ".csv"
-        for source in sources:
-            found.sources.append(_deduplicated(source, seen, found.problems, rename=not from_manifest))
-    found.sources = [s for s in found.sources if s.call_id]
+        for source in listed:
+            problem = _id_problem(source.call_id)
+            if problem:
+                found.problems.append(InputProblem(str(source.path), problem))
+            else:
+                sources.append(source)
+    found.sources = _unique_ids(sources, found.problems)
     return found
 
 
-def read_manifest(manifest: Path) -> tuple[list[CallSource], list[InputProblem]]:
+def derive_call_id(path: Path, root: Path, id_from: IdFrom) -> str:
+    """A call id from a file's stem or its path under `root`, each part cleaned to a safe file name."""
+    parts = path.relative_to(root).with_suffix("").parts if id_from == "path" else (path.stem,)
+    cleaned = [re.sub(r"[^A-Za-z0-9._-]+", "_", part).strip("._-")[:100] for part in parts]
+    return "/".join(part for part in cleaned if part) or "call"
+
+
+def read_manifest(manifest: Path, id_from: IdFrom = "stem") -> tuple[list[CallSource], list[InputProblem]]:
     """Read `call_id,path[,agent,team,queue,date,language]`; rows are checked one by one.
 
     Paths are relative to the manifest's folder and must stay inside it, so a shared manifest cannot
-    make the pipeline read arbitrary files on the machine.
+    make the pipeline read arbitrary files on the machine. With ids from paths the `call_id` column may
+    be left out or empty; an id a row gives is the user's own and is kept.
     """
     root = manifest.parent.resolve()
+    required = MANIFEST_REQUIRED if id_from == "stem" else ("path",)
     try:
         with manifest.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             header = [name.strip() for name in (reader.fieldnames or [])]
-            missing = [col for col in MANIFEST_REQUIRED if col not in header]
+            missing = [col for col in required if col not in header]
             if missing:
                 raise ConfigError(f"{manifest}: manifest lacks required column(s) {', '.join(missing)}")
             unknown = [col for col in header if col not in MANIFEST_REQUIRED + MANIFEST_OPTIONAL]
@@ -110,15 +130,18 @@ def read_manifest(manifest: Path) -> tuple[list[CallSource], list[InputProblem]]
         where = f"{manifest}:{line_no}"
         values = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
         call_id, rel_path = values.get("call_id", ""), values.get("path", "")
-        if not _SAFE_ID.match(call_id):
-            problems.append(InputProblem(where, f"call_id {call_id!r} must be 1-128 of A-Z a-z 0-9 . _ -"))
-            continue
         if not rel_path:
             problems.append(InputProblem(where, "path is empty"))
             continue
         audio_path = (root / rel_path).resolve()
         if not audio_path.is_relative_to(root):
             problems.append(InputProblem(where, f"path {rel_path!r} leaves the manifest's folder {root}"))
+            continue
+        if id_from == "path" and not call_id:
+            call_id = derive_call_id(audio_path, root, id_from)
+        problem = _id_problem(call_id)
+        if problem:
+            problems.append(InputProblem(where, problem))
             continue
         meta = {k: values[k] for k in MANIFEST_OPTIONAL if values.get(k)}
         problem = unknown_language(meta["language"]) if "language" in meta else None
@@ -199,34 +222,41 @@ def _audio_files_under(folder: Path) -> Iterator[Path]:
             yield path
 
 
-def _id_from_stem(path: Path) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem).strip("._-")
-    return cleaned[:100] or "call"
+def _id_problem(call_id: str) -> str | None:
+    if len(call_id) <= MAX_ID_LENGTH and _SAFE_ID.match(call_id):
+        return None
+    return (
+        f"call_id {call_id!r} must be 1-{MAX_ID_LENGTH} of A-Z a-z 0-9 . _ - (and / between parts), "
+        "each part starting with a letter or digit"
+    )
 
 
-def _deduplicated(
-    source: CallSource, seen: dict[str, Path], problems: list[InputProblem], *, rename: bool
-) -> CallSource:
-    """Two files may share a stem (one folder per day): the second gets a path-derived suffix.
-
-    Ids a manifest gives are the user's own and are never changed; a clash there is a problem.
-    """
-    previous = seen.get(source.call_id)
-    if previous is None:
-        seen[source.call_id] = source.path
-        return source
-    if previous.resolve() == source.path.resolve():
-        problems.append(InputProblem(str(source.path), "listed twice; transcribed once"))
-        return CallSource("", source.path)
-    if not rename:
-        problems.append(
-            InputProblem(str(source.path), f"call_id {source.call_id!r} is already used by {previous}")
-        )
-        return CallSource("", source.path)
-    suffix = hashlib.sha1(str(source.path.resolve()).encode()).hexdigest()[:8]
-    renamed = CallSource(f"{source.call_id}-{suffix}", source.path, source.metadata)
-    seen[renamed.call_id] = source.path
-    return renamed
+def _unique_ids(sources: list[CallSource], problems: list[InputProblem]) -> list[CallSource]:
+    """One id, one recording: inputs that share an id (the same file name in two folders) are all left
+    out, since keeping either would attach the other's reviews and history to it. A file listed twice is
+    transcribed once."""
+    paths: dict[str, dict[Path, Path]] = {}
+    for source in sources:
+        paths.setdefault(source.call_id, {}).setdefault(source.path.resolve(), source.path)
+    kept: list[CallSource] = []
+    seen: set[tuple[str, Path]] = set()  # one recording under several ids (duplicate exports) is fine
+    for source in sources:
+        resolved = source.path.resolve()
+        others = [str(p) for r, p in paths[source.call_id].items() if r != resolved]
+        if others:
+            problems.append(
+                InputProblem(
+                    str(source.path),
+                    f"call_id {source.call_id!r} is also the id of {', '.join(others)}; none of them is "
+                    "transcribed: give them ids of their own (from their paths, or in a manifest)",
+                )
+            )
+        elif (source.call_id, resolved) in seen:
+            problems.append(InputProblem(str(source.path), "listed twice; transcribed once"))
+        else:
+            seen.add((source.call_id, resolved))
+            kept.append(source)
+    return kept
 
 
 def _sha256(path: Path) -> str:

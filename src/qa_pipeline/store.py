@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import (
     JSON,
     Column,
+    Connection,
     DateTime,
     Engine,
     Float,
@@ -136,6 +137,10 @@ claims_table = Table(
 
 Stage = Literal["transcribe", "score"]
 DEFAULT_LEASE_SECONDS = 1800.0
+
+
+class CallIdTaken(StoreError):
+    """A call id is stored for another recording: storing this one under it would merge two calls."""
 
 
 class ReviewImport(BaseModel):
@@ -260,8 +265,18 @@ class Store:
             ).first()
         return Transcript.model_validate(row[0]) if row else None
 
-    def save_transcript(self, cache_key: str, call: Call, transcript: Transcript) -> None:
-        """Call and transcript land together or not at all."""
+    def check_call_id(self, call: Call) -> None:
+        """Raise `CallIdTaken` when the call's id is stored for other audio, before any work is spent."""
+        with self.engine.connect() as conn:
+            _refuse_other_audio(conn, call)
+
+    def save_transcript(
+        self, cache_key: str, call: Call, transcript: Transcript, *, replace: bool = False
+    ) -> None:
+        """Call and transcript land together or not at all, and the transcript becomes the call's current
+        one, also when it was stored already (a cache hit): after models X, Y, then X from cache, every
+        reader sees X, like the JSON file the run wrote. An id stored for other audio is refused unless
+        `replace` gives it to this recording."""
         now = datetime.now(UTC)
         call_row = {
             "call_id": call.call_id,
@@ -284,6 +299,8 @@ class Store:
         }
         try:
             with self.engine.begin() as conn:
+                if not replace:
+                    _refuse_other_audio(conn, call)
                 conn.execute(self._upsert(calls_table, call_row, ["call_id"]))
                 conn.execute(self._upsert(transcripts_table, transcript_row, ["cache_key", "call_id"]))
         except SQLAlchemyError as exc:
@@ -462,6 +479,20 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _refuse_other_audio(conn: Connection, call: Call) -> None:
+    """The same recording (same SHA-256) may come back under its id, from any path; other audio may not."""
+    stored = conn.execute(
+        select(calls_table.c.audio_path, calls_table.c.audio_sha256).where(
+            calls_table.c.call_id == call.call_id
+        )
+    ).first()
+    if stored is not None and stored.audio_sha256 != call.audio.sha256:
+        raise CallIdTaken(
+            f"{call.audio_path}: call id {call.call_id!r} is already stored for a different recording, "
+            f"{stored.audio_path}; this one was not stored under it"
+        )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

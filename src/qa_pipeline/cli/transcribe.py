@@ -10,9 +10,15 @@ from typing import Annotated
 import typer
 
 from qa_pipeline.batch import BatchSummary, CallResult, summarise, transcribe_batch
-from qa_pipeline.cli._options import JsonOption, LanguageOption, LanguagesOption
+from qa_pipeline.cli._options import (
+    IdFromOption,
+    JsonOption,
+    LanguageOption,
+    LanguagesOption,
+    ReplaceOption,
+)
 from qa_pipeline.cli._output import minutes, stderr, with_progress
-from qa_pipeline.ingest import InputProblem, discover_inputs
+from qa_pipeline.ingest import IdFrom, InputProblem, discover_inputs
 from qa_pipeline.store import DEFAULT_STORE, Store
 from qa_pipeline.transcribe import TranscribeOptions, Transcriber
 from qa_pipeline.whisper_models import unknown_language
@@ -65,6 +71,8 @@ def transcribe(
         float, typer.Option(help="Refuse recordings longer than this (a stuck line, several calls in one).")
     ] = 90.0,
     force: Annotated[bool, typer.Option(help="Transcribe again even when a cached result exists.")] = False,
+    id_from: IdFromOption = "stem",
+    replace: ReplaceOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Transcribe calls with faster-whisper; stereo calls get agent and customer turns."""
@@ -85,7 +93,7 @@ def transcribe(
         max_minutes=max_minutes,
     )
     results, problems, summary = run_transcription(
-        inputs, options, Store(store), out, force, show_progress=not as_json
+        inputs, options, Store(store), out, force, show_progress=not as_json, id_from=id_from, replace=replace
     )
     if as_json:
         typer.echo(json.dumps(transcription_report(results, problems, summary), indent=2, ensure_ascii=False))
@@ -116,15 +124,17 @@ def run_transcription(
     force: bool,
     show_progress: bool,
     limit: int = 0,
+    id_from: IdFrom = "stem",
+    replace: bool = False,
 ) -> tuple[list[CallResult], list[InputProblem], BatchSummary]:
-    found = discover_inputs(inputs)
+    found = discover_inputs(inputs, id_from)
     found.sources = found.sources[: limit or None]
     for problem in found.problems:
         stderr.print(f"[red]skipped[/red] {problem.source}: {problem.reason}", highlight=False)
     transcriber = Transcriber(options)
     results: list[CallResult] = []
     with store.exclusive_writer():
-        batch = transcribe_batch(found.sources, transcriber, store, out, force=force)
+        batch = transcribe_batch(found.sources, transcriber, store, out, force=force, replace=replace)
         for result in with_progress(batch, len(found.sources), "transcribing", show_progress):
             if result.status == "failed":
                 stderr.print(f"[red]failed[/red] {result.reason}", highlight=False)
