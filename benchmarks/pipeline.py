@@ -103,9 +103,9 @@ def main() -> int:
     results = json.loads(transcribe.output[transcribe.output.index("{") :])
     calls = [r for r in results["results"] if r["status"] == "transcribed"]
     audio_seconds = sum(r["duration"] for r in calls)
-    judge = ["--backend", args.judge_backend, "--model", args.judge_model, "--device", args.device]
-    if args.base_url:
-        judge += ["--base-url", args.base_url]
+    judge = ["--backend", args.judge_backend, "--model", args.judge_model]
+    # A judge server decides its own device (the openai backend refuses one); a local judge shares Whisper's.
+    judge += ["--base-url", args.base_url] if args.base_url else ["--device", args.device]
     score = run_stage(
         "score",
         ["score", "--store", store, "--out", str(work / "scorecards"), *judge, *checklist, "--json"],

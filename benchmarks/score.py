@@ -28,8 +28,8 @@ from pathlib import Path
 from qa_pipeline.agreement import wilson_interval
 from qa_pipeline.checklist import Checklist, load_checklists
 from qa_pipeline.demo_corpus import DialogueScript, load_script_set, load_scripts, script_transcript
-from qa_pipeline.judging.backends import make_backend
 from qa_pipeline.judging.judge import Judge
+from qa_pipeline.judging.options import JudgeOptions, make_judge_backend
 from qa_pipeline.judging.score_batch import select_checklist
 from qa_pipeline.judging.thresholds import fit_all, labelled_probabilities, thresholds_for, write_thresholds
 from qa_pipeline.models import Transcript
@@ -82,7 +82,7 @@ def main() -> int:
     parser.add_argument("--model", default="auto")
     parser.add_argument("--judge-mode", default="auto", choices=["auto", "items", "scorecard"])
     parser.add_argument("--no-evidence", action="store_true", help="items mode: skip the evidence step")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--base-url")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--limit", type=int, default=0, help="score only the first N calls of each set")
@@ -100,12 +100,14 @@ def main() -> int:
     args = parser.parse_args()
 
     checklists = load_checklists([REPO / "checklists"])
-    backend = make_backend(
-        args.backend,
-        model=args.model,
-        device=args.device,
-        base_url=args.base_url,
-        threads=args.threads,
+    backend = make_judge_backend(
+        JudgeOptions(
+            backend=args.backend,
+            model=args.model,
+            device=args.device,
+            base_url=args.base_url,
+            threads=args.threads,
+        )
     )
     thresholds = None
     if args.thresholds:

@@ -14,10 +14,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from qa_pipeline.judging.backends import TransformersBackend
+from qa_pipeline.judging.backends import TransformersBackend, TransformersConfig
 from qa_pipeline.judging.prompt import JudgePrompt
 
-BACKEND = TransformersBackend(model="bundled:smollm2", device="cpu")
+BACKEND = TransformersBackend(TransformersConfig(model="bundled:smollm2", device="cpu"))
 
 
 def completion(request: dict[str, Any]) -> dict[str, Any]:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from qa_pipeline.checklist import Checklist, load_checklists
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.ingest import IdFrom
+from qa_pipeline.judging.backends import resolve_backend
+from qa_pipeline.judging.options import TEAM_THRESHOLDS, JudgeOptions
 from qa_pipeline.resources import default_checklists
 from qa_pipeline.store import DEFAULT_STORE
 
@@ -48,3 +53,38 @@ LanguageOption = Annotated[
 LanguagesOption = Annotated[
     str | None, typer.Option(help="Comma-separated languages detection may choose from, e.g. ru,en.")
 ]
+IdFromOption = Annotated[
+    IdFrom,
+    typer.Option(
+        help="Name calls by file stem (0001) or by path under the folder or manifest (2026-10-01/0001)."
+    ),
+]
+ReplaceOption = Annotated[
+    bool,
+    typer.Option(
+        "--replace",
+        help="Let a recording take a call id the store holds for a different recording (refused otherwise).",
+    ),
+]
+
+# The judge (score, run, demo).
+DEFAULT_THRESHOLDS = Path("qa-work") / TEAM_THRESHOLDS  # fit-thresholds writes it, score reads it
+# run and demo also take Whisper options, so their judge's backend and model flags say whose they are.
+PREFIXED_JUDGE_FLAGS = {"backend": "--judge-backend", "model": "--judge-model"}
+
+
+def judge_options(flags: dict[str, str] | None = None, **values: Any) -> JudgeOptions:
+    """A command's judge flags as JudgeOptions; a bad value is reported under its flag (`flags` names the
+    flags a command spells otherwise, e.g. model -> --judge-model)."""
+    try:
+        return JudgeOptions.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        option = str(error["loc"][0])
+        flag = (flags or {}).get(option, "--" + option.replace("_", "-"))
+        raise ConfigError(f"{flag} {error['input']!r}: {error['msg']}") from exc
+
+
+def judge_device(device: str, backend: str, base_url: str | None) -> str:
+    """The judge's share of a --device that Whisper uses too: a judge server decides its own device."""
+    return "auto" if resolve_backend(backend, base_url) == "openai" else device

@@ -11,11 +11,16 @@ from rich.table import Table
 
 from qa_pipeline.calibration import AgreementReport, TrustRule
 from qa_pipeline.checklist import Checklist, load_checklists
-from qa_pipeline.cli._options import JsonOption, MinReviewsOption
+from qa_pipeline.cli._options import (
+    PREFIXED_JUDGE_FLAGS,
+    JsonOption,
+    MinReviewsOption,
+    judge_options,
+)
 from qa_pipeline.cli._output import stdout
+from qa_pipeline.cli._scoring import print_scoring_summary, run_scoring
 from qa_pipeline.cli.calibrate import print_report, write_report
 from qa_pipeline.cli.reviews import run_import
-from qa_pipeline.cli.score import print_scoring_summary, run_scoring
 from qa_pipeline.cli.transcribe import (
     parse_languages,
     print_transcription_summary,
@@ -25,8 +30,7 @@ from qa_pipeline.cli.transcribe import (
 from qa_pipeline.demo_corpus import DialogueScript, expected_scorecard, item_agreement, load_scripts
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.human_control import agreement_report, plan_review, write_review_sheets
-from qa_pipeline.judging.backends import make_backend
-from qa_pipeline.judging.judge import Judge
+from qa_pipeline.judging.options import TEAM_THRESHOLDS, make_judge
 from qa_pipeline.judging.score_batch import ScoreResult
 from qa_pipeline.models import Scorecard, Transcript
 from qa_pipeline.report import write_html_report
@@ -85,6 +89,20 @@ def demo(
         device=device,
         languages=parse_languages(languages),
     )
+    # Built before any work, so an option the judge cannot honour stops the demo before transcription.
+    judge = (
+        make_judge(
+            judge_options(
+                PREFIXED_JUDGE_FLAGS,
+                backend=judge_backend,
+                model=judge_model,
+                device=device,
+                thresholds=work_dir / TEAM_THRESHOLDS,
+            )
+        )
+        if score_calls
+        else None
+    )
     out = work_dir / "transcripts"
     store = Store(work_dir / "qa.sqlite")
     results, problems, summary = run_transcription(
@@ -105,9 +123,8 @@ def demo(
         )
     score_rows: list[dict[str, object]] = []
     score_results: list[ScoreResult] = []
-    if score_calls:
+    if judge is not None:
         checklists = load_checklists([checklists_dir])
-        judge = Judge(make_backend(judge_backend, model=judge_model, device=device))
         called = {r.call_id for r in results if r.output}
         score_results = run_scoring(
             store, checklists, judge, work_dir / "scorecards", force, sorted(called), not as_json

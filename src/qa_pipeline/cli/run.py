@@ -14,9 +14,18 @@ from typing import Annotated
 import typer
 
 from qa_pipeline.checklist import load_checklists
-from qa_pipeline.cli._options import JsonOption, LanguageOption, LanguagesOption
+from qa_pipeline.cli._options import (
+    PREFIXED_JUDGE_FLAGS,
+    IdFromOption,
+    JsonOption,
+    LanguageOption,
+    LanguagesOption,
+    ReplaceOption,
+    judge_device,
+    judge_options,
+)
+from qa_pipeline.cli._scoring import print_scoring_summary, run_scoring
 from qa_pipeline.cli.sample import print_plan
-from qa_pipeline.cli.score import make_judge, print_scoring_summary, run_scoring
 from qa_pipeline.cli.transcribe import (
     check_languages,
     parse_languages,
@@ -26,6 +35,7 @@ from qa_pipeline.cli.transcribe import (
 )
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.human_control import plan_review, write_review_sheets
+from qa_pipeline.judging.options import TEAM_THRESHOLDS, make_judge
 from qa_pipeline.report import write_html_report
 from qa_pipeline.report.data import build_report
 from qa_pipeline.resources import default_checklists
@@ -80,6 +90,8 @@ def run(
         bool, typer.Option("--report/--no-report", help="Write WORK_DIR/report.html at the end.")
     ] = True,
     force: Annotated[bool, typer.Option(help="Redo work even when cached.")] = False,
+    id_from: IdFromOption = "stem",
+    replace: ReplaceOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Transcribe and score calls (and plan a review sample) in one go; each stage shows its progress."""
@@ -97,19 +109,35 @@ def run(
         batch_size=batch_size,
         redact_pii=redact_pii,
     )
+    # Built before any work, so an option the judge cannot honour stops the run before transcription.
+    judge = make_judge(
+        judge_options(
+            PREFIXED_JUDGE_FLAGS,
+            backend=judge_backend,
+            model=judge_model,
+            device=judge_device(device, judge_backend, base_url),
+            base_url=base_url,
+            thresholds=work_dir / TEAM_THRESHOLDS,
+            redact_pii=redact_pii,
+        )
+    )
     stage_seconds: dict[str, float] = {}
     started = time.perf_counter()
     results, problems, summary = run_transcription(
-        inputs, options, project, work_dir / "transcripts", force, show_progress=not as_json
+        inputs,
+        options,
+        project,
+        work_dir / "transcripts",
+        force,
+        show_progress=not as_json,
+        id_from=id_from,
+        replace=replace,
     )
     stage_seconds["transcribe"] = time.perf_counter() - started
     called = sorted(r.call_id for r in results if r.output)
     score_results = []
     if called:
         started = time.perf_counter()
-        judge = make_judge(
-            judge_backend, judge_model, device=device, base_url=base_url, redact_pii=redact_pii
-        )
         score_results = run_scoring(
             project, checklists, judge, work_dir / "scorecards", force, called, show_progress=not as_json
         )

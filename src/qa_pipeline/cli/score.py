@@ -8,15 +8,10 @@ from typing import Annotated
 
 import typer
 
-from qa_pipeline.checklist import Checklist, load_checklists
-from qa_pipeline.cli._options import JsonOption
-from qa_pipeline.cli._output import stderr, with_progress
-from qa_pipeline.cli.thresholds import DEFAULT_THRESHOLDS
-from qa_pipeline.errors import ConfigError
-from qa_pipeline.judging.backends import make_backend
-from qa_pipeline.judging.judge import Judge, JudgeMode, shipped_thresholds
-from qa_pipeline.judging.score_batch import ScoreResult, score_batch
-from qa_pipeline.judging.thresholds import thresholds_for
+from qa_pipeline.checklist import load_checklists
+from qa_pipeline.cli._options import DEFAULT_THRESHOLDS, JsonOption, judge_options
+from qa_pipeline.cli._scoring import print_scoring_summary, run_scoring
+from qa_pipeline.judging.options import make_judge
 from qa_pipeline.resources import default_checklists
 from qa_pipeline.store import DEFAULT_STORE, Store
 
@@ -76,7 +71,13 @@ def score(
             "the file exists, over the shipped ones."
         ),
     ] = DEFAULT_THRESHOLDS,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda (transformers backend).")] = "auto",
+    device: Annotated[
+        str,
+        typer.Option(
+            help="auto, cpu or cuda; transformers needs CUDA torch, llama a llama.cpp built with GPU "
+            "offload; openai refuses it (the server decides)."
+        ),
+    ] = "auto",
     base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible server URL, e.g. http://localhost:8000/v1.")
     ] = None,
@@ -103,9 +104,9 @@ def score(
 ) -> None:
     """Score every transcribed call; evidence is checked in the transcript, confidence comes from tokens."""
     checklists = load_checklists(checklist or [default_checklists()])
-    judge = make_judge(
-        backend,
-        model,
+    options = judge_options(
+        backend=backend,
+        model=model,
         device=device,
         base_url=base_url,
         api_key_env=api_key_env,
@@ -117,6 +118,7 @@ def score(
         thresholds=thresholds,
         redact_pii=redact_pii,
     )
+    judge = make_judge(options)
     results = run_scoring(
         Store(store), checklists, judge, out, force, call, show_progress=not as_json, batch_size=batch_size
     )
@@ -126,98 +128,3 @@ def score(
         print_scoring_summary(results)
     if any(r.status in ("failed", "skipped") for r in results):
         raise typer.Exit(code=1)
-
-
-def make_judge(
-    backend: str,
-    model: str,
-    *,
-    device: str = "auto",
-    base_url: str | None = None,
-    api_key_env: str = "OPENAI_API_KEY",
-    max_new_tokens: int = 4000,
-    threads: int = 0,
-    retries: int = 2,
-    judge_mode: str = "auto",
-    evidence: bool = True,
-    thresholds: Path = DEFAULT_THRESHOLDS,
-    redact_pii: bool = False,
-) -> Judge:
-    """The judge as `score` and `run` configure it: a team's fitted thresholds over the shipped ones."""
-    judge_backend = make_backend(
-        backend,
-        model=model,
-        device=device,
-        base_url=base_url,
-        api_key_env=api_key_env,
-        max_new_tokens=max_new_tokens,
-        threads=threads,
-    )
-    return Judge(
-        judge_backend,
-        retries=retries,
-        mode=parse_judge_mode(judge_mode),
-        evidence=evidence,
-        thresholds=thresholds_for(judge_backend.model_id, [*shipped_thresholds(), thresholds]),
-        redact_pii=redact_pii,
-    )
-
-
-def parse_judge_mode(value: str) -> JudgeMode:
-    if value not in ("auto", "items", "scorecard"):
-        raise ConfigError(f"--judge-mode {value!r}: use auto, items or scorecard")
-    return value  # type: ignore[return-value]
-
-
-def run_scoring(
-    store: Store,
-    checklists: list[Checklist],
-    judge: Judge,
-    out: Path,
-    force: bool,
-    calls: list[str] | None,
-    show_progress: bool,
-    batch_size: int = 0,
-) -> list[ScoreResult]:
-    transcripts = [t for t in store.transcripts() if not calls or t.call_id in calls]
-    if not transcripts:
-        raise ConfigError(f"no transcripts in {store.url}: run qa-pipeline transcribe first")
-    results = []
-    with store.exclusive_writer():
-        batch = score_batch(
-            transcripts,
-            checklists,
-            judge,
-            store,
-            out,
-            force=force,
-            batch_size=batch_size or auto_batch_size(judge),
-        )
-        for result in with_progress(batch, len(transcripts), "scoring", show_progress):
-            if result.status in ("failed", "skipped"):
-                stderr.print(f"[red]{result.status}[/red] {result.call_id}: {result.reason}", highlight=False)
-            results.append(result)
-    return results
-
-
-def auto_batch_size(judge: Judge) -> int:
-    """Batching pays where a GPU or a server does the work; on 2 CPU cores it gained nothing clear
-    (benchmarks/score.py: 85 calls/hour at 4 vs 62-90 at 1) and costs memory."""
-    device = getattr(judge.backend, "device", None)
-    return 1 if device == "cpu" else 8
-
-
-def print_scoring_summary(results: list[ScoreResult]) -> None:
-    counts = {
-        status: sum(r.status == status for r in results)
-        for status in ("scored", "cached", "claimed", "failed", "skipped")
-    }
-    fatal = sum(bool(r.failed_critical) for r in results)
-    flagged = sum(bool(r.flagged_critical) for r in results)
-    needs_human = sum(r.needs_human for r in results)
-    typer.echo(
-        f"{len(results)} calls: {counts['scored']} scored, {counts['cached']} cached, "
-        + (f"{counts['claimed']} left to other workers, " if counts["claimed"] else "")
-        + f"{counts['failed'] + counts['skipped']} not scored; {fatal} with a fatal critical item, "
-        f"{flagged} flagged for follow-up; {needs_human} items need a person"
-    )

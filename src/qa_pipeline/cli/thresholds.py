@@ -8,18 +8,17 @@ from typing import Annotated
 
 import typer
 
-from qa_pipeline.cli._options import DEFAULT_STORE_TEXT, JsonOption, StoreOption
+from qa_pipeline.cli._options import DEFAULT_STORE_TEXT, DEFAULT_THRESHOLDS, JsonOption, StoreOption
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.judging.thresholds import fit_from_reviews, write_thresholds
 from qa_pipeline.store import Store
-
-DEFAULT_THRESHOLDS = Path("qa-work/judge-thresholds.yaml")
 
 
 def fit_thresholds(
     store: StoreOption = DEFAULT_STORE_TEXT,
     out: Annotated[
-        Path, typer.Option(help="Thresholds file; `score` reads it from here by default.")
+        Path,
+        typer.Option(help="Thresholds file; `score` reads it from here by default, `run` from its WORK_DIR."),
     ] = DEFAULT_THRESHOLDS,
     min_calls: Annotated[
         int, typer.Option(help="Reviewed calls a question needs before its threshold is fitted.")

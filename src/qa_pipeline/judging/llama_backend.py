@@ -4,7 +4,8 @@ Its strength is the one-question-per-item mode: the system prompt and transcript
 call (the KV cache keeps them), each item's question is appended and read at its first answer token, then
 the cache is rewound to the transcript. The system prompt stays cached from call to call too. The whole
 scorecard JSON mode runs as well (constrained by a grammar built from the checklist's schema), but without
-token probabilities: keeping them would cost context x vocabulary floats.
+token probabilities: keeping them would cost context x vocabulary floats. On a GPU it runs only where
+llama-cpp-python was built with GPU offload; asked for one otherwise, it refuses rather than use the CPU.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import math
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from qa_pipeline.errors import ModelError
-from qa_pipeline.judging.backends import RETRY_TEMPERATURE, JudgeError, register_backend
+from qa_pipeline.judging.backends import RETRY_TEMPERATURE, BackendConfig, JudgeError, register_backend
 from qa_pipeline.judging.chat import ChatTemplate
 from qa_pipeline.judging.confidence import Generation
 from qa_pipeline.judging.item_prompt import ItemConversation
@@ -26,44 +29,57 @@ from qa_pipeline.judging.prompt import JudgePrompt
 OptionProbabilities = dict[str | int, float]
 
 
-@register_backend("llama")
+class LlamaConfig(BackendConfig):
+    """What the llama.cpp backend honours.
+
+    Attributes:
+        device: `auto` and `cpu` run on the CPU; `cuda` offloads every layer to the GPU, and is refused
+            where this llama.cpp build has no GPU offload.
+        threads: CPU threads; 0 uses every core this process may run on.
+        context: the context window in tokens (system prompt, transcript and one question).
+    """
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int = Field(default=0, ge=0)
+    context: int = Field(default=8192, gt=0)
+
+
+@register_backend("llama", LlamaConfig)
 class LlamaCppBackend:
     """A GGUF file (`bundled:qwen2.5-1.5b`, `bundled:smollm2` or a path) run by llama-cpp-python."""
 
     name = "llama"
-    device = "cpu"
 
-    def __init__(
-        self, model: str = "auto", threads: int = 0, context: int = 8192, max_new_tokens: int = 4000, **_: Any
-    ) -> None:
-        self.ref = resolve_llm(model, cuda=False)
+    def __init__(self, config: LlamaConfig) -> None:
+        self.ref = resolve_llm(config.model, cuda=False)
         if not self.ref.gguf_file:
             raise ModelError(
-                f"the llama backend runs GGUF files; {model!r} is not one (use bundled:qwen2.5-1.5b, "
-                "a .gguf path, or --backend transformers)"
+                f"the llama backend runs GGUF files; {config.model!r} is not one (use bundled:qwen2.5-1.5b, "
+                "a .gguf path, or the transformers backend)"
             )
+        if config.device == "cuda" and not _llama_cpp().llama_supports_gpu_offload():
+            raise ModelError(
+                "the llama backend was asked for device cuda, but this llama-cpp-python build has no GPU "
+                "offload: reinstall it built for CUDA (CMAKE_ARGS=-DGGML_CUDA=on pip install "
+                "--force-reinstall --no-cache-dir llama-cpp-python), or use the transformers backend"
+            )
+        self.device = "cuda" if config.device == "cuda" else "cpu"
         self.path = Path(self.ref.load_path) / self.ref.gguf_file
         self.model_id = self.ref.identity
-        self.threads = threads or len(os.sched_getaffinity(0))
-        self.context = context
-        self.max_new_tokens = max_new_tokens
+        self.threads = config.threads or len(os.sched_getaffinity(0))
+        self.context = config.context
+        self.max_new_tokens = config.max_new_tokens
 
     @cached_property
     def _llm(self) -> Any:
         try:
-            from llama_cpp import Llama
-        except ImportError as exc:
-            raise ModelError(
-                "the llama backend needs llama-cpp-python: pip install 'qa-pipeline[bundled]' "
-                f"(it builds llama.cpp from source in a few minutes): {exc}"
-            ) from exc
-        try:
-            return Llama(
+            return _llama_cpp().Llama(
                 model_path=str(self.path),
                 n_ctx=self.context,
                 n_threads=self.threads,
                 n_threads_batch=self.threads,
                 n_batch=512,
+                n_gpu_layers=-1 if self.device == "cuda" else 0,
                 verbose=False,
             )
         except (ValueError, RuntimeError) as exc:
@@ -95,7 +111,7 @@ class LlamaCppBackend:
         if empty:
             raise JudgeError(
                 f"answers {', '.join(empty)} share their first token with another answer; "
-                "ask this item with --judge-mode scorecard"
+                "ask this item in the scorecard judge mode"
             )
         return starts
 
@@ -205,3 +221,14 @@ class LlamaCppBackend:
             except JudgeError as exc:
                 results.append(exc)
         return results
+
+
+def _llama_cpp() -> Any:
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise ModelError(
+            "the llama backend needs llama-cpp-python: pip install 'qa-pipeline[bundled]' "
+            f"(it builds llama.cpp from source in a few minutes): {exc}"
+        ) from exc
+    return llama_cpp

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from qa_pipeline.batch import write_json_atomic
 from qa_pipeline.checklist import Checklist
-from qa_pipeline.errors import QAPipelineError
+from qa_pipeline.errors import ConfigError, QAPipelineError
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.models import Scorecard, Transcript
 from qa_pipeline.store import Store
@@ -112,6 +112,44 @@ def score_batch(
             pending = []
     if pending:
         yield from _score_pending(pending, judge, store, out_dir)
+
+
+def stored_transcripts(store: Store, calls: list[str] | None = None) -> list[Transcript]:
+    """The store's transcripts, or those of `calls` only; none at all is an error, not an empty run."""
+    transcripts = [t for t in store.transcripts() if not calls or t.call_id in calls]
+    if not transcripts:
+        raise ConfigError(f"no transcripts in {store.url}: transcribe the calls first")
+    return transcripts
+
+
+def score_stored(
+    transcripts: list[Transcript],
+    checklists: list[Checklist],
+    judge: Judge,
+    store: Store,
+    out_dir: Path,
+    *,
+    force: bool = False,
+    batch_size: int = 0,
+) -> Iterator[ScoreResult]:
+    """`score_batch` holding the store's writer lock while it runs; batch size 0 picks it by device."""
+    with store.exclusive_writer():
+        yield from score_batch(
+            transcripts,
+            checklists,
+            judge,
+            store,
+            out_dir,
+            force=force,
+            batch_size=batch_size or auto_batch_size(judge),
+        )
+
+
+def auto_batch_size(judge: Judge) -> int:
+    """Batching pays where a GPU or a server does the work; on 2 CPU cores it gained nothing clear
+    (benchmarks/score.py: 85 calls/hour at 4 vs 62-90 at 1) and costs memory."""
+    device = getattr(judge.backend, "device", None)
+    return 1 if device == "cpu" else 8
 
 
 def _score_pending(
