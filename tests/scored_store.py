@@ -17,6 +17,7 @@ from qa_pipeline.models import (
     CallTimings,
     Evidence,
     ItemVerdict,
+    Scorecard,
     Segment,
     Transcript,
 )
@@ -74,17 +75,48 @@ def fill_store(
             metadata=metadata,
         )
         store.save_transcript(f"key-{script.call_id}", call, transcript)
-        verdicts = [
-            ItemVerdict(
-                item_id=item.id,
-                answer=changes.get((script.call_id, item.id), script.expected[item.id]),
-                confidence=confidence,
-                evidence=[last_agent_line(transcript)] if with_text else [],
-            )
-            for item in checklist.items
-        ]
-        store.save_scorecard(f"card-{script.call_id}", score_call(checklist, script.call_id, verdicts))
+        answers = {item: answer for (call_id, item), answer in changes.items() if call_id == script.call_id}
+        evidence = [last_agent_line(transcript)] if with_text else []
+        store.save_scorecard(
+            f"card-{script.call_id}", scripted_scorecard(script, checklist, answers, confidence, evidence)
+        )
     return checklists
+
+
+def scripted_scorecard(
+    script: DialogueScript,
+    checklist: Checklist,
+    changes: dict[str, str | int],
+    confidence: float = 0.9,
+    evidence: list[Evidence] | None = None,
+) -> Scorecard:
+    """The script's answers to every item of `checklist`, except `changes[item]`."""
+    verdicts = [
+        ItemVerdict(
+            item_id=item.id,
+            answer=changes.get(item.id, script.expected[item.id]),
+            confidence=confidence,
+            evidence=evidence or [],
+        )
+        for item in checklist.items
+    ]
+    return score_call(checklist, script.call_id, verdicts)
+
+
+def score_against_variant(
+    store: Store,
+    checklists: dict[str, Checklist],
+    call_id: str,
+    variant_id: str,
+    changes: dict[str, str | int],
+) -> dict[str, Checklist]:
+    """Score `call_id` a second time, against a copy of its language's checklist under `variant_id`, with
+    `changes[item]` as its answers there: a call scored against two checklists. Returns the checklists
+    with the variant added."""
+    script = load_scripts(SEEDS / "scripts")[call_id]
+    variant = checklists[f"inbound-service-{script.language}"].model_copy(update={"id": variant_id})
+    store.save_scorecard(f"card-{call_id}-{variant_id}", scripted_scorecard(script, variant, changes))
+    return {**checklists, variant_id: variant}
 
 
 def script_segments(script: DialogueScript) -> list[Segment]:

@@ -367,10 +367,11 @@ def _totals(
     return ai_totals, first_totals, second_totals, hh_first
 
 
-def weak_items(report: AgreementReport) -> dict[str, str]:
+def weak_items(report: AgreementReport) -> dict[str, dict[str, str]]:
     """Items people disagree with the AI on so far, judged on the point estimates: a sampling plan should
-    look harder at them long before there are enough reviews for the trust map to decide."""
-    weak = {}
+    look harder at them long before there are enough reviews for the trust map to decide. Keyed by the
+    report's groups: checklist ids, or "all" for a report pooled over checklists."""
+    weak: dict[str, dict[str, str]] = defaultdict(dict)
     for item in report.items:
         stats, rule = item.ai_human, report.rule
         value = stats.agreement.value
@@ -378,15 +379,18 @@ def weak_items(report: AgreementReport) -> dict[str, str]:
             c.answer for c in stats.per_class if c.by_b and (c.agreement or 0.0) < rule.min_class_agreement
         ]
         if value is not None and value < rule.threshold:
-            weak[item.item_id] = f"agreement {value:.0%} on {stats.n}"
+            weak[item.group][item.item_id] = f"agreement {value:.0%} on {stats.n}"
         elif missed:
-            weak[item.item_id] = f"poor agreement on {', '.join(missed)}"
-    return weak
+            weak[item.group][item.item_id] = f"poor agreement on {', '.join(missed)}"
+    return dict(weak)
 
 
-def most_corrected(overrides: list[Override]) -> dict[str, int]:
-    """Overrides per item id, most first: they feed the sampling plan."""
-    counts: dict[str, int] = defaultdict(int)
+def most_corrected(overrides: list[Override]) -> dict[str, dict[str, int]]:
+    """Overrides per checklist and item, most first: they feed the sampling plan."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for override in overrides:
-        counts[override.item_id] += 1
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        counts[override.checklist_id][override.item_id] += 1
+    return {
+        checklist_id: dict(sorted(items.items(), key=lambda kv: (-kv[1], kv[0])))
+        for checklist_id, items in sorted(counts.items())
+    }

@@ -6,6 +6,7 @@ these functions, so a notebook or a service can drive the same workflow.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -24,9 +25,18 @@ from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import CallMetadata, SamplePick, Scorecard
 from qa_pipeline.overrides import apply_overrides, make_override
-from qa_pipeline.review_sheets import CallInfo, read_sheet, review_rows, write_csv, write_xlsx
+from qa_pipeline.review_sheets import (
+    CallInfo,
+    holds_answers,
+    read_sheet,
+    review_rows,
+    write_csv,
+    write_xlsx,
+)
 from qa_pipeline.sampling import Candidate, SamplePlanOptions, plan_sample
 from qa_pipeline.store import ReviewImport, Store
+
+logger = logging.getLogger(__name__)
 
 
 def in_period(metadata: CallMetadata | None, period: str | None) -> bool:
@@ -137,7 +147,8 @@ def plan_review(
 def write_review_sheets(
     store: Store, plan: SamplePlan, checklists: dict[str, Checklist], out: Path, *, show_ai: bool = False
 ) -> list[Path]:
-    """One XLSX and one CSV per controller, and the plan as JSON; blind unless `show_ai`."""
+    """One XLSX and one CSV per controller, and the plan as JSON; blind unless `show_ai`. A sheet that
+    holds answers is never overwritten (they may not be imported yet): the new one is written beside it."""
     out.mkdir(parents=True, exist_ok=True)
     records = store.call_records()
     calls = {
@@ -151,18 +162,35 @@ def write_review_sheets(
     }
     cards = {(c.call_id, c.checklist_id): c for c in store.scorecards()} if show_ai else None
     transcripts = {t.call_id: t for t in store.transcripts({pick.call_id for pick in plan.picks})}
-    written = []
+    written: list[Path] = []
     controllers = sorted({name for pick in plan.picks for name in pick.reviewers})
     for controller in controllers:
         rows = review_rows(plan.picks, controller, checklists, calls, cards)
-        # Names such as "qa.elena" hold dots, so the extension is appended, never swapped in.
-        xlsx, csv = out / f"review-{_safe(controller)}.xlsx", out / f"review-{_safe(controller)}.csv"
+        xlsx, csv = _free_sheet_paths(out, f"review-{_safe(controller)}", taken=set(written))
         write_xlsx(xlsx, rows, transcripts)
         write_csv(csv, rows)
         written += [xlsx, csv]
     write_json_atomic(out / "plan.json", plan)
     written.append(out / "plan.json")
     return written
+
+
+def _free_sheet_paths(out: Path, stem: str, taken: set[Path]) -> tuple[Path, Path]:
+    """The XLSX and CSV paths for a controller's new sheet: `stem`, else `stem-2`, `stem-3`... Paths
+    written in this run are taken too: "ann" may move to review-ann-2 while "ann-2" is a controller."""
+    number = 1
+    while True:
+        name = stem if number == 1 else f"{stem}-{number}"
+        # Names such as "qa.elena" hold dots, so the extension is appended, never swapped in.
+        pair = out / f"{name}.xlsx", out / f"{name}.csv"
+        kept = [path for path in pair if path not in taken and path.exists() and holds_answers(path)]
+        if kept:
+            logger.warning(
+                "%s may hold answers that are not imported yet: kept; the new sheet goes beside it", kept[0]
+            )
+        elif not taken.intersection(pair):
+            return pair
+        number += 1
 
 
 def _safe(name: str) -> str:
@@ -264,7 +292,10 @@ def record_override(
 
 class ExportResult(BaseModel):
     written: list[str]
-    held_back: list[str]
+    held_back: list[str] = Field(
+        description="scorecards held back, as <call_id>.<checklist_id> (the name their file would have): "
+        "a call scored against two checklists may leave with one and be held back with the other"
+    )
 
 
 def export_scorecards(
@@ -278,11 +309,12 @@ def export_scorecards(
     touched |= {(o.call_id, o.checklist_id) for o in overrides}
     result = ExportResult(written=[], held_back=[])
     for card in _in_scope(store.scorecards(), _call_metadata(store), checklists, period):
+        name = f"{card.call_id}.{card.checklist_id}"
         if hold_back and (card.call_id, card.checklist_id) not in touched:
-            result.held_back.append(card.call_id)
+            result.held_back.append(name)
             continue
         effective = apply_overrides(card, checklists[card.checklist_id], overrides)
-        path = out / f"{card.call_id}.{card.checklist_id}.json"
+        path = out / f"{name}.json"
         write_json_atomic(path, effective)
         result.written.append(str(path))
     return result

@@ -69,4 +69,4 @@ def apply_overrides(card: Scorecard, checklist: Checklist, overrides: list[Overr
                 source="human",
             )
         )
-    return score_call(checklist, card.call_id, verdicts, judge=card.judge)
+    return score_call(checklist, card.call_id, verdicts, judge=card.judge, manipulation=card.manipulation)

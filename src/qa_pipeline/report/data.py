@@ -3,6 +3,9 @@
 Agent and team figures use the scorecards people stand behind (overrides applied), made against the loaded
 version of their checklist; the per-call view keeps the AI's own answer, the override and each
 controller's answer side by side, so a supervisor sees both what counts and where it came from.
+
+A call may be scored against several checklists, so every figure is keyed by (call, checklist): each
+scorecard gets its own entry in the call list, and a critical fail on any of them counts.
 """
 
 from __future__ import annotations
@@ -27,24 +30,37 @@ from qa_pipeline.calibration import (
 )
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.human_control import agreement_report, in_period
-from qa_pipeline.models import CallMetadata, Evidence, HumanReview, Override, Scorecard, Speaker, Transcript
+from qa_pipeline.models import (
+    CallMetadata,
+    Evidence,
+    HumanReview,
+    ManipulationAttempt,
+    Override,
+    Scorecard,
+    Speaker,
+    Transcript,
+)
 from qa_pipeline.overrides import apply_overrides
 from qa_pipeline.store import Store
 
 HISTOGRAM_BINS = 10
 
+CardKey = tuple[str, str]
+"""(call id, checklist id): what a scorecard, its reviews and its overrides are matched on."""
+
 
 class Overview(BaseModel):
     calls: int
     hours: float
-    scored: int
+    scored: int = Field(description="calls with at least one current scorecard")
+    scorecards: int = Field(description="current scorecards: a call scored against two checklists has two")
     mean_total: Interval
-    totals: list[float] = Field(description="every scored call's total, for the distribution chart")
-    critical_fails: int = Field(description="calls with a fatal item answered 'no'")
-    critical_flags: int = Field(description="calls with a flag item answered 'no'")
+    totals: list[float] = Field(description="every current scorecard's total, for the distribution chart")
+    critical_fails: int = Field(description="calls with a fatal item answered 'no' on any scorecard")
+    critical_flags: int = Field(description="calls with a flag item answered 'no' on any scorecard")
     flagged_segments: int = Field(description="transcript segments the hallucination guard flagged")
     items_to_people: int = Field(description="verdicts the AI left to a person")
-    calls_reviewed: int
+    calls_reviewed: int = Field(description="calls a controller reviewed against any of their checklists")
     overrides: int
     stale_scorecards: int
 
@@ -59,7 +75,7 @@ class GroupSummary(BaseModel):
     """One agent or one team."""
 
     name: str
-    calls: int
+    calls: int = Field(description="distinct calls; a call scored against two checklists counts once")
     mean_total: Interval
     pass_rates: dict[str, Interval] = Field(description="item id -> share of 'yes' among yes/no answers")
     trend: list[PeriodMean]
@@ -88,6 +104,7 @@ class ItemSummary(BaseModel):
 
 class TotalsPair(BaseModel):
     call_id: str
+    checklist_id: str
     agent: str | None
     ai: float
     human: float
@@ -129,6 +146,8 @@ class CallView(BaseModel):
     ai_total: float | None
     effective_total: float | None
     complete: bool
+    provisional: list[str] = Field(description="why the total awaits a person (the scorecard's reasons)")
+    manipulation: list[ManipulationAttempt] = Field(description="speech addressed to the evaluator")
     failed_critical: list[str]
     flagged_critical: list[str]
     verdicts: list[VerdictView]
@@ -146,8 +165,8 @@ class ReportData(BaseModel):
     totals: list[TotalsPair]
     agreement: AgreementReport | None
     pooled: bool = Field(description="agreement pooled over items with the same id across checklists")
-    calls: list[CallView]
-    calls_left_out: int = Field(description="calls beyond --max-calls, counted but not shown one by one")
+    calls: list[CallView] = Field(description="one entry per scorecard (call, checklist) or unscored call")
+    calls_left_out: int = Field(description="entries beyond --max-calls, counted but not shown one by one")
 
 
 def build_report(
@@ -166,16 +185,20 @@ def build_report(
         if in_period(record["metadata"], period)
     }
     known = [c for c in store.scorecards() if c.checklist_id in checklists and c.call_id in records]
-    ai_cards = {c.call_id: c for c in current_scorecards(known, checklists)}
-    overrides = [o for o in store.overrides() if o.call_id in ai_cards]
+    ai_cards = {_card_key(c): c for c in current_scorecards(known, checklists)}
+    overrides = [o for o in store.overrides() if (o.call_id, o.checklist_id) in ai_cards]
     effective = {
-        call_id: apply_overrides(card, checklists[card.checklist_id], overrides)
-        for call_id, card in ai_cards.items()
+        key: apply_overrides(card, checklists[card.checklist_id], overrides) for key, card in ai_cards.items()
     }
-    reviews = _reviews_by_call(store.human_reviews(), ai_cards)
+    reviews = _reviews_by_card(store.human_reviews(), ai_cards)
     transcripts = {t.call_id: t for t in store.transcripts(list(records))}
     metadata: dict[str, CallMetadata] = {call_id: r["metadata"] for call_id, r in records.items()}
     item_ids = list(dict.fromkeys(v.item_id for card in ai_cards.values() for v in card.verdicts))
+    # Each scorecard of a call is its own entry: the AI's card, the one in force, the controllers' answers.
+    scored: dict[str, list[tuple[Scorecard | None, Scorecard | None, dict[str, dict[str, str]]]]]
+    scored = defaultdict(list)
+    for key, card in ai_cards.items():
+        scored[key[0]].append((card, effective[key], reviews.get(key, {})))
 
     agreement = (
         agreement_report(store, checklists, rule=rule, period=period, pool_items=pool_items, reps=500)
@@ -183,10 +206,10 @@ def build_report(
         else None
     )
     calls = [
-        _call_view(call_id, records[call_id], transcripts.get(call_id), ai_cards.get(call_id),
-                   effective.get(call_id), checklists, reviews.get(call_id, {}), overrides)
+        _call_view(call_id, records[call_id], transcripts.get(call_id), checklists, overrides, *entry)
         for call_id in records
-    ]  # fmt: skip
+        for entry in scored.get(call_id) or [(None, None, {})]
+    ]
     calls.sort(key=_attention_order)
     return ReportData(
         language=language or _majority_language(ai_cards.values(), checklists),
@@ -215,16 +238,20 @@ def mean_interval(values: list[float], confidence: float = CONFIDENCE) -> Interv
     return Interval(value=centre, low=max(0.0, centre - half), high=min(100.0, centre + half))
 
 
-def _reviews_by_call(
-    reviews: list[HumanReview], cards: dict[str, Scorecard]
-) -> dict[str, dict[str, dict[str, str]]]:
-    """call -> item -> controller -> answer, for reviews of the call's current scorecard."""
-    by_call: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
+def _card_key(card: Scorecard) -> CardKey:
+    return (card.call_id, card.checklist_id)
+
+
+def _reviews_by_card(
+    reviews: list[HumanReview], cards: dict[CardKey, Scorecard]
+) -> dict[CardKey, dict[str, dict[str, str]]]:
+    """(call, checklist) -> item -> controller -> answer, for reviews of a current scorecard."""
+    by_card: dict[CardKey, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
     for review in reviews:
-        card = cards.get(review.call_id)
-        if card is not None and card.checklist_id == review.checklist_id:
-            by_call[review.call_id][review.item_id][review.reviewer] = str(review.answer)
-    return by_call
+        key = (review.call_id, review.checklist_id)
+        if key in cards:
+            by_card[key][review.item_id][review.reviewer] = str(review.answer)
+    return by_card
 
 
 def _first_controller(answers: dict[str, str]) -> str | None:
@@ -242,9 +269,9 @@ def _majority_language(cards: Iterable[Scorecard], checklists: dict[str, Checkli
 def _overview(
     records: dict[str, dict[str, object]],
     transcripts: dict[str, Transcript],
-    ai_cards: dict[str, Scorecard],
-    effective: dict[str, Scorecard],
-    reviews: dict[str, dict[str, dict[str, str]]],
+    ai_cards: dict[CardKey, Scorecard],
+    effective: dict[CardKey, Scorecard],
+    reviews: dict[CardKey, dict[str, dict[str, str]]],
     overrides: list[Override],
     known_cards: int,
 ) -> Overview:
@@ -252,30 +279,31 @@ def _overview(
     return Overview(
         calls=len(records),
         hours=sum(float(str(r["duration"])) for r in records.values()) / 3600,
-        scored=len(ai_cards),
+        scored=len({call_id for call_id, _ in ai_cards}),
+        scorecards=len(ai_cards),
         mean_total=mean_interval(totals),
         totals=totals,
-        critical_fails=sum(bool(card.failed_critical) for card in effective.values()),
-        critical_flags=sum(bool(card.flagged_critical) for card in effective.values()),
+        critical_fails=len({card.call_id for card in effective.values() if card.failed_critical}),
+        critical_flags=len({card.call_id for card in effective.values() if card.flagged_critical}),
         flagged_segments=sum(bool(s.flags) for t in transcripts.values() for s in t.segments),
         items_to_people=sum(v.needs_human for card in ai_cards.values() for v in card.verdicts),
-        calls_reviewed=len(reviews),
+        calls_reviewed=len({call_id for call_id, _ in reviews}),
         overrides=len(overrides),
         stale_scorecards=known_cards - len(ai_cards),
     )
 
 
 def _groups(
-    ai_cards: dict[str, Scorecard],
-    effective: dict[str, Scorecard],
+    ai_cards: dict[CardKey, Scorecard],
+    effective: dict[CardKey, Scorecard],
     metadata: dict[str, CallMetadata],
-    reviews: dict[str, dict[str, dict[str, str]]],
+    reviews: dict[CardKey, dict[str, dict[str, str]]],
     field: str,
     item_ids: list[str],
 ) -> list[GroupSummary]:
     members: dict[str, list[Scorecard]] = defaultdict(list)
-    for call_id, card in effective.items():
-        members[getattr(metadata[call_id], field) or "(none)"].append(card)
+    for card in effective.values():
+        members[getattr(metadata[card.call_id], field) or "(none)"].append(card)
     groups = []
     for name, cards in sorted(members.items()):
         totals = [c.total for c in cards if c.total is not None]
@@ -283,11 +311,11 @@ def _groups(
         for card in cards:
             if card.total is not None:
                 by_period[period_of(metadata[card.call_id])].append(card.total)
-        compared, disagreeing = _disagreements([ai_cards[c.call_id] for c in cards], reviews)
+        compared, disagreeing = _disagreements([ai_cards[_card_key(c)] for c in cards], reviews)
         groups.append(
             GroupSummary(
                 name=name,
-                calls=len(cards),
+                calls=len({c.call_id for c in cards}),
                 mean_total=mean_interval(totals),
                 pass_rates={item_id: _pass_rate(cards, item_id) for item_id in item_ids},
                 trend=[
@@ -304,7 +332,7 @@ def _groups(
 
 
 def _disagreements(
-    cards: list[Scorecard], reviews: dict[str, dict[str, dict[str, str]]]
+    cards: list[Scorecard], reviews: dict[CardKey, dict[str, dict[str, str]]]
 ) -> tuple[int, dict[str, int]]:
     """Items the AI answered and a controller reviewed on these calls, and where the two differ (the AI's
     own scorecards: an override is a person's answer, not the AI's)."""
@@ -313,7 +341,7 @@ def _disagreements(
     for card in cards:
         for verdict in card.verdicts:
             ai = None if verdict.answer is None else str(verdict.answer)
-            human = _first_controller(reviews.get(card.call_id, {}).get(verdict.item_id, {}))
+            human = _first_controller(reviews.get(_card_key(card), {}).get(verdict.item_id, {}))
             if ai is None or human is None:
                 continue
             compared += 1
@@ -329,8 +357,8 @@ def _pass_rate(cards: list[Scorecard], item_id: str) -> Interval:
 
 
 def _items(
-    ai_cards: dict[str, Scorecard],
-    effective: dict[str, Scorecard],
+    ai_cards: dict[CardKey, Scorecard],
+    effective: dict[CardKey, Scorecard],
     checklists: dict[str, Checklist],
     agreement: AgreementReport | None,
 ) -> list[ItemSummary]:
@@ -354,8 +382,8 @@ def _items(
                     pass_rate=_pass_rate(cards, item.id),
                     left_to_people=sum(
                         v.needs_human
-                        for call_id in (c.call_id for c in cards)
-                        for v in ai_cards[call_id].verdicts
+                        for c in cards
+                        for v in ai_cards[_card_key(c)].verdicts
                         if v.item_id == item.id
                     ),
                     reviewed=stats_.ai_human.n if stats_ else 0,
@@ -371,16 +399,17 @@ def _items(
 
 
 def _totals_pairs(
-    effective: dict[str, Scorecard],
-    reviews: dict[str, dict[str, dict[str, str]]],
+    effective: dict[CardKey, Scorecard],
+    reviews: dict[CardKey, dict[str, dict[str, str]]],
     checklists: dict[str, Checklist],
     metadata: dict[str, CallMetadata],
 ) -> list[TotalsPair]:
-    """AI total against the first complete controller's total, call by call (the scatter chart)."""
+    """AI total against the first complete controller's total, scorecard by scorecard (the scatter
+    chart)."""
     pairs = []
-    for call_id, by_item in sorted(reviews.items()):
-        card = effective[call_id]
-        checklist = checklists[card.checklist_id]
+    for (call_id, checklist_id), by_item in sorted(reviews.items()):
+        card = effective[(call_id, checklist_id)]
+        checklist = checklists[checklist_id]
         if card.total is None or not card.complete:
             continue
         reviewers = sorted({name for answers in by_item.values() for name in answers})
@@ -393,7 +422,13 @@ def _totals_pairs(
             total = human_total(checklist, call_id, given)
             if total is not None:
                 pairs.append(
-                    TotalsPair(call_id=call_id, agent=metadata[call_id].agent, ai=card.total, human=total)
+                    TotalsPair(
+                        call_id=call_id,
+                        checklist_id=checklist_id,
+                        agent=metadata[call_id].agent,
+                        ai=card.total,
+                        human=total,
+                    )
                 )
                 break
     return pairs
@@ -407,11 +442,11 @@ def _call_view(
     call_id: str,
     record: dict[str, object],
     transcript: Transcript | None,
+    checklists: dict[str, Checklist],
+    overrides: list[Override],
     ai_card: Scorecard | None,
     effective: Scorecard | None,
-    checklists: dict[str, Checklist],
     reviews: dict[str, dict[str, str]],
-    overrides: list[Override],
 ) -> CallView:
     audio = Path(str(record["audio_path"]))
     in_force = {
@@ -458,6 +493,8 @@ def _call_view(
         ai_total=ai_card.total if ai_card else None,
         effective_total=effective.total if effective else None,
         complete=bool(effective and effective.complete),
+        provisional=effective.provisional if effective else [],
+        manipulation=effective.manipulation if effective else [],
         failed_critical=effective.failed_critical if effective else [],
         flagged_critical=effective.flagged_critical if effective else [],
         verdicts=verdicts,
@@ -465,8 +502,13 @@ def _call_view(
     )
 
 
-def _attention_order(call: CallView) -> tuple[int, int, str]:
+def _attention_order(call: CallView) -> tuple[int, int, str, str]:
     """Calls a supervisor should open first: disagreements, critical fails, items left to people."""
     disagreements = sum(v.disagrees for v in call.verdicts)
-    urgent = disagreements * 4 + len(call.failed_critical) * 2 + sum(v.needs_human for v in call.verdicts)
-    return (-urgent, -int(call.reviewed), call.call_id)
+    urgent = (
+        len(call.manipulation) * 8
+        + disagreements * 4
+        + len(call.failed_critical) * 2
+        + sum(v.needs_human for v in call.verdicts)
+    )
+    return (-urgent, -int(call.reviewed), call.call_id, call.checklist_id or "")
