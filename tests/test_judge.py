@@ -13,13 +13,18 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from qa_pipeline.checklist import Checklist, load_checklist
 from qa_pipeline.cli import app
+from qa_pipeline.errors import ConfigError, ModelError
 from qa_pipeline.ingest import CallSource, probe_call
-from qa_pipeline.judging.backends import TransformersBackend, make_backend
+from qa_pipeline.judging.backends import TransformersBackend, TransformersConfig, make_backend
 from qa_pipeline.judging.judge import Judge
+from qa_pipeline.judging.manipulation import find_attempts, without_attempts
+from qa_pipeline.judging.options import JudgeOptions, make_judge
+from qa_pipeline.judging.thresholds import ItemThreshold, write_thresholds
 from qa_pipeline.models import Scorecard, Transcript
 from qa_pipeline.transcribe import Transcriber
 
@@ -38,25 +43,30 @@ def small_checklist() -> Checklist:
 
 @pytest.fixture(scope="module")
 def transcript(tiny_transcriber: Transcriber, seeds: Path) -> Transcript:
+    """en08 as Whisper tiny.en heard it, with its speech aimed at the evaluator taken out: these tests prove
+    the judge's path; the guard's second reading of such calls is tested in test_manipulation.py."""
     path = seeds / "audio" / "en08_prompt_injection.ogg"
-    return tiny_transcriber.transcribe(probe_call(CallSource("en08_prompt_injection", path)))
+    heard = tiny_transcriber.transcribe(probe_call(CallSource("en08_prompt_injection", path)))
+    return without_attempts(heard, find_attempts(heard))
 
 
 @pytest.fixture(scope="module")
 def smollm2() -> TransformersBackend:
-    return TransformersBackend(model="bundled:smollm2", device="cpu", max_new_tokens=600)
+    return TransformersBackend(TransformersConfig(model="bundled:smollm2", device="cpu", max_new_tokens=600))
 
 
 def assert_valid_scorecard(card: Scorecard, checklist: Checklist) -> None:
     assert [v.item_id for v in card.verdicts] == [item.id for item in checklist.items]
     for item, verdict in zip(checklist.items, card.verdicts, strict=True):
-        assert not verdict.needs_human
+        if verdict.needs_human:  # only a fatal fail the tiny model is unsure of waits for a person
+            assert "uncertain_fatal" in verdict.flags and item.critical == "fatal"
+            continue
         assert verdict.answer in item.answers
         assert verdict.confidence is not None and 0.0 <= verdict.confidence <= 1.0
         for evidence in verdict.evidence:
             assert evidence.matched == (evidence.start is not None)
     assert card.total is not None and 0 <= card.total <= 100
-    assert card.complete
+    assert card.complete == all(not v.needs_human for v in card.verdicts)
 
 
 def test_local_model_gives_a_valid_scorecard(smollm2: TransformersBackend, transcript: Transcript) -> None:
@@ -79,7 +89,7 @@ def test_a_batch_scores_calls_against_different_checklists(
     two.sections[-1].items = [i for i in two.sections[-1].items if i.id != "no_rudeness"]
     two.sections = [s for s in two.sections if s.items]
     assert len(two.items) == 2
-    shorter = transcript.model_copy(update={"segments": transcript.segments[: len(transcript.segments) // 2]})
+    shorter = transcript.model_copy(update={"segments": transcript.segments[:-1]})
     results = Judge(smollm2).score_many([(three, transcript), (two, shorter)])
     assert_valid_scorecard(results[0][0], three)
     assert_valid_scorecard(results[1][0], two)
@@ -123,6 +133,54 @@ def test_openai_backend_over_real_http(server_url: str, transcript: Transcript) 
 def test_auto_backend_with_a_server_url_is_the_server() -> None:
     backend = make_backend("auto", model="qwen", base_url=f"http://127.0.0.1:{free_port()}/v1")
     assert backend.name == "openai"
+
+
+def test_a_server_decides_its_own_device_and_threads() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(ConfigError, match="openai backend cannot honour threads: the server decides"):
+        make_backend("openai", model="m", base_url=url, threads=4)
+    with pytest.raises(ConfigError, match="openai backend cannot honour device"):
+        make_judge(JudgeOptions(backend="openai", model="m", base_url=url, device="cuda"))
+    # Options left at their defaults ask nothing of the backend.
+    assert make_judge(JudgeOptions(backend="openai", model="m", base_url=url)).backend.name == "openai"
+
+
+def test_transformers_backend_refuses_a_server_url_and_a_gpu_torch_cannot_see() -> None:
+    with pytest.raises(ConfigError, match="transformers backend cannot honour base_url"):
+        make_backend("transformers", model="bundled:smollm2", base_url="http://localhost:8000/v1")
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("torch sees a GPU here")
+    with pytest.raises(ModelError, match="torch sees no CUDA GPU"):
+        make_backend("transformers", model="bundled:smollm2", device="cuda")
+
+
+def test_judge_options_refuse_unknown_names_and_values() -> None:
+    with pytest.raises(ValidationError, match="devise"):
+        JudgeOptions(devise="cuda")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="judge_mode"):
+        JudgeOptions(judge_mode="fast")  # type: ignore[arg-type]
+
+
+def test_a_teams_thresholds_override_the_shipped_ones(tmp_path: Path) -> None:
+    team = tmp_path / "judge-thresholds.yaml"
+    fitted = {"solution": ItemThreshold(threshold=0.123, calls=12, agreement=0.9)}
+    write_thresholds(team, "bundled:smollm2", "reviews", fitted)
+    options = JudgeOptions(backend="llama", model="bundled:smollm2", thresholds=team)
+    assert make_judge(options).thresholds["solution"] == 0.123
+    absent = options.model_copy(update={"thresholds": tmp_path / "none.yaml"})
+    assert "solution" not in make_judge(absent).thresholds
+
+
+def test_score_names_the_flag_of_a_bad_value_and_refuses_what_a_backend_cannot_honour(
+    tmp_path: Path,
+) -> None:
+    store = ["--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "cards")]
+    bad_mode = CliRunner().invoke(app, ["score", *store, "--judge-mode", "fast"])
+    assert bad_mode.exit_code != 0 and "--judge-mode 'fast'" in str(bad_mode.exception)
+    server = ["--backend", "openai", "--model", "m", "--base-url", f"http://127.0.0.1:{free_port()}/v1"]
+    threads = CliRunner().invoke(app, ["score", *store, *server, "--threads", "4"])
+    assert threads.exit_code != 0 and "cannot honour threads" in str(threads.exception)
 
 
 def test_unreachable_server_marks_items_for_a_person(transcript: Transcript) -> None:

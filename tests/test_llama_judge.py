@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from qa_pipeline.bundled_files import join_parts
 from qa_pipeline.checklist import Checklist, load_checklist
+from qa_pipeline.cli import app
 from qa_pipeline.demo_corpus import load_scripts, script_transcript
-from qa_pipeline.errors import ModelError
+from qa_pipeline.errors import ConfigError, ModelError
 from qa_pipeline.ingest import CallSource, probe_call
 from qa_pipeline.judging import llama_backend
 from qa_pipeline.judging.backends import make_backend
@@ -55,8 +57,15 @@ def test_items_mode_scores_every_item_with_rules_and_model_apart(
 ) -> None:
     call = script_transcript(load_scripts(seeds / "scripts")["en01_billing_exemplary"])
     card, _ = Judge(smollm2).score(EN, call)
-    assert card.judge["mode"] == "items" and card.complete
+    assert card.judge["mode"] == "items"
+    # The tiny model is unsure of most things: a fatal fail it is unsure of waits for a person.
+    waiting = [v for v in card.verdicts if v.needs_human]
+    assert all("uncertain_fatal" in v.flags and v.answer is None for v in waiting)
+    assert card.complete == (not waiting)
     for item, verdict in zip(EN.items, card.verdicts, strict=True):
+        if verdict in waiting:
+            assert item.critical == "fatal" and set(verdict.probabilities) == {"yes", "no"}
+            continue
         assert verdict.answer in item.answers
         assert verdict.source == ("llm" if item.method == "llm" else "rule")
         assert verdict.confidence is not None and 0.0 <= verdict.confidence <= 1.0
@@ -115,11 +124,15 @@ def test_bundled_qwen_answers_clear_cut_items_on_real_asr(
     rude, _ = judge.score(EN, asr(tiny_transcriber, seeds, "en04_rude_agent"))
     polite, _ = judge.score(EN, asr(tiny_transcriber, seeds, "en01_billing_exemplary"))
     answers = {card.call_id: {v.item_id: v for v in card.verdicts} for card in (rude, polite)}
-    assert answers["en04_rude_agent"]["no_rudeness"].answer == "no"
+    rudeness = answers["en04_rude_agent"]["no_rudeness"]
+    # A fatal fail zeroes the call when the judge is sure enough; otherwise it waits for a person.
+    assert rudeness.answer == "no" or (rudeness.answer is None and "uncertain_fatal" in rudeness.flags)
+    assert (
+        rude.total == 0 and "no_rudeness" in rude.failed_critical
+    ) or "uncertain_fatal" in rude.provisional
     assert answers["en01_billing_exemplary"]["no_rudeness"].answer == "yes"
     assert answers["en01_billing_exemplary"]["solution"].answer == "yes"
-    assert "no_rudeness" in rude.failed_critical and rude.total == 0
-    evidence = answers["en04_rude_agent"]["no_rudeness"].evidence
+    evidence = rudeness.evidence
     assert evidence and evidence[0].speaker == "agent"  # the line it points at is the agent's
 
 
@@ -167,6 +180,39 @@ def test_a_join_with_the_wrong_hash_leaves_nothing_behind(tmp_path: Path) -> Non
     with pytest.raises(ModelError, match="failed its check"):
         join_parts(parts, target, 11, "0" * 64, "judge model 'x'", "x")
     assert not target.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
+def test_cuda_is_honoured_only_where_llama_cpp_can_offload_to_a_gpu() -> None:
+    import llama_cpp
+
+    if llama_cpp.llama_supports_gpu_offload():
+        assert make_backend("llama", model="bundled:smollm2", device="cuda").device == "cuda"
+    else:  # a CPU-only build: asked for the GPU, the backend says so instead of running on the CPU
+        with pytest.raises(ModelError, match="no GPU offload"):
+            make_backend("llama", model="bundled:smollm2", device="cuda")
+
+
+def test_llama_backend_refuses_options_it_cannot_honour() -> None:
+    with pytest.raises(ConfigError, match="llama backend cannot honour base_url"):
+        make_backend("llama", model="bundled:smollm2", base_url="http://localhost:8000/v1")
+    with pytest.raises(ConfigError, match="threads"):
+        make_backend("llama", model="bundled:smollm2", threads=-1)
+    backend = make_backend("llama", model="bundled:smollm2", device="cpu", threads=1)
+    assert isinstance(backend, llama_backend.LlamaCppBackend)
+    assert (backend.device, backend.threads) == ("cpu", 1)
+
+
+def test_score_on_cuda_with_a_cpu_only_llama_cpp_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llama_cpp
+
+    monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: False)
+    args = ["score", "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "cards")]
+    args += ["--backend", "llama", "--model", "bundled:smollm2", "--device", "cuda"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    assert "device cuda" in str(result.exception) and "no GPU offload" in str(result.exception)
 
 
 def test_items_mode_needs_a_backend_that_can_ask_item_by_item() -> None:

@@ -88,3 +88,42 @@ def test_na_where_not_allowed_and_out_of_range_scale_are_errors() -> None:
         score_call(CHECKLIST, "c", verdicts(clarity=5))
     with pytest.raises(ConfigError, match="not in checklist"):
         score_call(CHECKLIST, "c", verdicts(nonsense="yes"))
+
+
+def test_a_total_on_a_minority_of_the_points_is_not_the_calls_score() -> None:
+    # Decided: greeting (10) and correct (5) of 50 points; clarity, polite and hold wait for people.
+    answers = verdicts(greeting="yes", correct="yes")
+    answers += [ItemVerdict(item_id=i, answer=None, needs_human=True) for i in ("hold", "clarity", "polite")]
+    card = score_call(CHECKLIST, "c", answers)
+    assert card.total is None
+    assert card.points_share == pytest.approx(15 / 50)
+    assert card.provisional == ["items_need_human", "minority_of_points"]
+
+
+def test_a_certain_fatal_fail_zeroes_even_a_minority_total() -> None:
+    answers = verdicts(polite="no")
+    answers += [ItemVerdict(item_id=i, answer=None, needs_human=True) for i in ("greeting", "clarity")]
+    card = score_call(CHECKLIST, "c", answers)
+    assert card.total == 0.0 and card.failed_critical == ["polite"]
+
+
+def test_an_answer_waiting_for_confirmation_counts_and_keeps_the_total_provisional() -> None:
+    answers = verdicts(greeting="yes", hold="yes", clarity=4, polite="yes")
+    answers.append(
+        ItemVerdict(item_id="correct", answer="no", needs_human=True, flags=["manipulation_sensitive"])
+    )
+    card = score_call(CHECKLIST, "c", answers)
+    assert card.total == 90.0 and not card.complete and card.flagged_critical == ["correct"]
+
+
+def test_an_uncertain_fatal_verdict_makes_the_total_provisional_until_a_person_answers() -> None:
+    answers = verdicts(greeting="yes", hold="yes", clarity=4, correct="yes")
+    answers.append(ItemVerdict(item_id="polite", answer=None, needs_human=True, flags=["uncertain_fatal"]))
+    card = score_call(CHECKLIST, "c", answers)
+    assert card.total == 100.0 and "uncertain_fatal" in card.provisional and not card.failed_critical
+    confirmed = [
+        *answers[:-1],
+        ItemVerdict(item_id="polite", answer="no", flags=["uncertain_fatal"], source="human"),
+    ]
+    card = score_call(CHECKLIST, "c", confirmed)
+    assert card.total == 0.0 and card.provisional == []

@@ -2,7 +2,8 @@
 
 Tables (columns in README): calls, segments, scorecards, verdicts (one row per call and item), reviews,
 overrides and agreement (per item, AI vs controllers). CSV cells that a spreadsheet would run as a
-formula are neutralised (spreadsheets.formula_safe); JSON Lines and Parquet keep the text as it is.
+formula are neutralised and control characters dropped (spreadsheets.cell_safe); JSON Lines and Parquet
+keep the text as it is.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Literal
 
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.human_control import agreement_report
-from qa_pipeline.spreadsheets import formula_safe
+from qa_pipeline.spreadsheets import cell_safe
 from qa_pipeline.store import Store
 
 Format = Literal["csv", "jsonl", "parquet"]
@@ -32,8 +33,9 @@ TABLES: dict[str, dict[str, str]] = {
     },
     "scorecards": {
         "call_id": "str", "checklist_id": "str", "checklist_version": "str", "total": "float",
-        "complete": "bool", "failed_critical": "str", "flagged_critical": "str", "judge_backend": "str",
-        "judge_model": "str", "judge_mode": "str",
+        "complete": "bool", "provisional": "str", "points_share": "float", "manipulation_attempt": "str",
+        "failed_critical": "str", "flagged_critical": "str", "judge_backend": "str", "judge_model": "str",
+        "judge_mode": "str",
     },
     "verdicts": {
         "call_id": "str", "checklist_id": "str", "item_id": "str", "answer": "str", "source": "str",
@@ -91,6 +93,13 @@ def table_rows(store: Store, checklists: dict[str, Checklist]) -> dict[str, list
                 "checklist_version": card.checklist_version,
                 "total": card.total,
                 "complete": card.complete,
+                # why the total waits for a person; an empty cell is a total people can stand behind
+                "provisional": ";".join(card.provisional),
+                "points_share": card.points_share,
+                "manipulation_attempt": " | ".join(
+                    f"{a.speaker} {a.start:.1f}-{a.end:.1f} s: {a.quote}" for a in card.manipulation
+                )
+                or None,
                 "failed_critical": ";".join(card.failed_critical),
                 "flagged_critical": ";".join(card.flagged_critical),
                 "judge_backend": card.judge.get("backend"),
@@ -168,7 +177,7 @@ def _write_csv(path: Path, name: str, rows: Iterable[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads UTF-8
         writer = csv.DictWriter(handle, fieldnames=list(TABLES[name]))
         writer.writeheader()
-        writer.writerows({k: formula_safe(v) for k, v in row.items()} for row in rows)
+        writer.writerows({k: cell_safe(v) for k, v in row.items()} for row in rows)
 
 
 def _write_jsonl(path: Path, name: str, rows: Iterable[dict[str, Any]]) -> None:

@@ -94,7 +94,7 @@ class CallTimings(BaseModel):
 class Redaction(BaseModel):
     """Where personal data was said: the text shows `[kind]` instead; the times let the audio be muted."""
 
-    kind: Literal["card", "phone", "passport", "email", "number"]
+    kind: Literal["card", "phone", "passport", "email", "number", "secret", "id", "birth_date"]
     speaker: Speaker
     start: float
     end: float
@@ -164,6 +164,21 @@ class ItemVerdict(BaseModel):
         return "llm" if value == "ai" else value
 
 
+class ManipulationAttempt(BaseModel):
+    """Speech aimed at the evaluator, the scoring or an AI rather than at the other party.
+
+    The people being scored speak in the transcript; a line that tells the evaluator how to answer is kept
+    out of what the judge reads, and the call goes to people.
+    """
+
+    quote: str
+    speaker: Speaker
+    start: float
+    end: float
+    method: Literal["rule", "model"] = Field(description="rule: a phrase pattern; model: the classifier")
+    score: float = Field(ge=0, le=1, description="how sure the finding is (1 for a rule)")
+
+
 class Scorecard(BaseModel):
     """A call scored against one checklist version, with what is needed to reproduce it."""
 
@@ -176,6 +191,17 @@ class Scorecard(BaseModel):
     failed_critical: list[str] = Field(default_factory=list, description="fatal items answered 'no'")
     flagged_critical: list[str] = Field(default_factory=list, description="flag items answered 'no'")
     judge: dict[str, str] = Field(default_factory=dict, description="backend, model, prompt hash")
+    manipulation: list[ManipulationAttempt] = Field(
+        default_factory=list, description="speech addressed to the evaluator; the call goes to people"
+    )
+    provisional: list[str] = Field(
+        default_factory=list,
+        description="why the total awaits a person: items_need_human, uncertain_fatal, "
+        "manipulation_attempt, minority_of_points",
+    )
+    points_share: float | None = Field(
+        default=None, description="share of the checklist's applicable points the total rests on"
+    )
 
 
 class HumanReview(BaseModel):

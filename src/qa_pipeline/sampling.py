@@ -5,6 +5,8 @@ Two kinds of picks, kept apart because they answer different questions:
   quality rates are estimated from;
 - risk-based picks on top: critical fails, items the judge could not answer, low confidence, borderline
   totals, and items people have found the AI weak on or corrected most. Each pick names its reasons.
+  Two risks are picked whatever the number of risk picks asked for: speech addressed to the evaluator
+  (a manipulation attempt) and a fatal fail the judge was not sure enough of to zero the call.
 A share of the random picks goes to two controllers, so human-human agreement (the ceiling the AI is
 compared with) is measured on ordinary calls.
 """
@@ -31,8 +33,12 @@ class SamplePlanOptions(BaseModel):
     pass_mark: float = Field(default=80.0, ge=0, le=100)
     borderline: float = Field(default=5.0, ge=0, description="totals within this of the pass mark")
     low_confidence: float = Field(default=0.5, ge=0, le=1)
-    weak_items: dict[str, str] = Field(default_factory=dict, description="item id -> why people doubt it")
-    corrected_items: dict[str, int] = Field(default_factory=dict, description="item id -> overrides")
+    weak_items: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="checklist id -> item id -> why people doubt it"
+    )
+    corrected_items: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="checklist id -> item id -> overrides"
+    )
 
 
 class Candidate(BaseModel):
@@ -41,23 +47,43 @@ class Candidate(BaseModel):
 
 
 # How serious each kind of risk is when picks are ranked; lower first.
-CRITICAL_FAIL, JUDGE_FAILED, CRITICAL_FLAG, WEAK_ITEM, CORRECTED, BORDERLINE, LOW_CONFIDENCE = range(7)
+(
+    MANIPULATION,
+    UNCERTAIN_FATAL,
+    CRITICAL_FAIL,
+    JUDGE_FAILED,
+    CRITICAL_FLAG,
+    WEAK_ITEM,
+    CORRECTED,
+    BORDERLINE,
+    LOW_CONFIDENCE,
+) = range(9)
+# Risks a person must see on every call that has them, beyond the risk picks asked for.
+ALWAYS_REVIEWED = {MANIPULATION, UNCERTAIN_FATAL}
 
 
 def ranked_risks(card: Scorecard, options: SamplePlanOptions) -> list[tuple[int, str]]:
     """Why a call deserves a person's eyes beyond chance: (severity, reason) pairs."""
-    reasons = [(CRITICAL_FAIL, f"critical fail: {item}") for item in card.failed_critical]
+    reasons = []
+    if card.manipulation:
+        said = "; ".join(f"{a.speaker} at {a.start:.0f} s: {a.quote!r}" for a in card.manipulation[:2])
+        reasons.append((MANIPULATION, f"manipulation attempt: {said}"))
+    uncertain = [v.item_id for v in card.verdicts if v.needs_human and "uncertain_fatal" in v.flags]
+    if uncertain:
+        reasons.append((UNCERTAIN_FATAL, f"fatal fail to confirm: {', '.join(uncertain)}"))
+    reasons += [(CRITICAL_FAIL, f"critical fail: {item}") for item in card.failed_critical]
     reasons += [(CRITICAL_FLAG, f"critical flag: {item}") for item in card.flagged_critical]
-    unanswered = [v.item_id for v in card.verdicts if v.needs_human]
+    unanswered = [v.item_id for v in card.verdicts if v.needs_human and v.item_id not in uncertain]
     if unanswered:
         reasons.append((JUDGE_FAILED, f"judge could not answer: {', '.join(unanswered)}"))
     answered = [v.item_id for v in card.verdicts if v.answer is not None]
-    weak = [item for item in answered if item in options.weak_items]
+    # What people found on one checklist says nothing about another checklist's item of the same id.
+    weak_here = options.weak_items.get(card.checklist_id, {})
+    corrected_here = options.corrected_items.get(card.checklist_id, {})
+    weak = [item for item in answered if item in weak_here]
     if weak:
         reasons.append((WEAK_ITEM, f"weak items so far: {_names(weak)}"))
-    corrected = [
-        f"{item} ({options.corrected_items[item]})" for item in answered if item in options.corrected_items
-    ]
+    corrected = [f"{item} ({corrected_here[item]})" for item in answered if item in corrected_here]
     if corrected:
         reasons.append((CORRECTED, f"often corrected: {_names(corrected)}"))
     total = card.total
@@ -112,7 +138,12 @@ def plan_sample(candidates: list[Candidate], options: SamplePlanOptions) -> list
         ranked = ranked_risks(card, options)
         if ranked and (card.call_id, card.checklist_id) not in chosen:
             risky.append((min(rank for rank, _ in ranked), rng.random(), card, [r for _, r in ranked]))
-    for _, _, card, reasons in sorted(risky, key=lambda r: (r[0], r[1]))[: options.risk_picks]:
+    always = [r for r in risky if r[0] in ALWAYS_REVIEWED]
+    ranked_rest = sorted((r for r in risky if r[0] not in ALWAYS_REVIEWED), key=lambda r: (r[0], r[1]))
+    for _, _, card, reasons in [
+        *sorted(always, key=lambda r: (r[0], r[1])),
+        *ranked_rest[: options.risk_picks],
+    ]:
         picks.append(
             SamplePick(call_id=card.call_id, checklist_id=card.checklist_id, kind="risk", reasons=reasons)
         )

@@ -5,7 +5,10 @@
 - A fatal critical item answered "no" sets the total to 0; a flag critical item answered "no" leaves the
   total as it is and lists the call for follow-up.
 - Items that need a person are left out and the scorecard is marked incomplete (a provisional total),
-  because a guessed answer would be worse than a visible gap.
+  because a guessed answer would be worse than a visible gap. An item that needs a person but keeps an
+  answer (the less favourable one, where a manipulation attempt changed it) counts until a person confirms.
+- A total that rests on less than half of the checklist's applicable points is not the call's score: it is
+  left out (`total` None) and `points_share` says how much was decided.
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ from collections.abc import Mapping
 
 from qa_pipeline.checklist import Checklist, Item
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.models import ItemVerdict, Scorecard
+from qa_pipeline.models import ItemVerdict, ManipulationAttempt, Scorecard
+
+# A total decided on fewer of the checklist's points than this share says more about what was left to
+# people than about the call.
+MIN_POINTS_SHARE = 0.5
 
 
 def item_points(item: Item, answer: str | int) -> float:
@@ -29,7 +36,11 @@ def item_points(item: Item, answer: str | int) -> float:
 
 
 def score_call(
-    checklist: Checklist, call_id: str, verdicts: list[ItemVerdict], judge: dict[str, str] | None = None
+    checklist: Checklist,
+    call_id: str,
+    verdicts: list[ItemVerdict],
+    judge: dict[str, str] | None = None,
+    manipulation: list[ManipulationAttempt] | None = None,
 ) -> Scorecard:
     by_id = {v.item_id: v for v in verdicts}
     unknown = set(by_id) - {item.id for item in checklist.items}
@@ -38,12 +49,16 @@ def score_call(
     earned = possible = 0.0
     failed: list[str] = []
     flagged: list[str] = []
+    undecided = 0.0  # weight of items left to people: they may count once a person answers
     complete = True
     for item in checklist.items:
         verdict = by_id.get(item.id)
-        if verdict is None or verdict.needs_human or verdict.answer is None:
+        if verdict is None or verdict.answer is None:
             complete = False
+            undecided += item.weight
             continue
+        if verdict.needs_human:  # an answer that counts until a person confirms it
+            complete = False
         if verdict.answer == "na":
             if not item.allow_na:
                 raise ConfigError(f"item {item.id}: N/A is not allowed by checklist {checklist.id}")
@@ -53,8 +68,17 @@ def score_call(
         possible += item.weight
         if item.critical and verdict.answer == "no":
             (failed if item.critical == "fatal" else flagged).append(item.id)
+    share = possible / (possible + undecided) if possible + undecided > 0 else None
     total = None if possible == 0 else round(100.0 * earned / possible, 2)
-    if failed:
+    provisional = [] if complete else ["items_need_human"]
+    if any(v.needs_human and "uncertain_fatal" in v.flags for v in verdicts):
+        provisional.append("uncertain_fatal")
+    if manipulation:
+        provisional.append("manipulation_attempt")
+    if share is not None and share < MIN_POINTS_SHARE and total is not None:
+        provisional.append("minority_of_points")
+        total = None
+    if failed:  # a fatal fail decided with certainty zeroes the call whatever was left to people
         total = 0.0
     return Scorecard(
         call_id=call_id,
@@ -62,10 +86,13 @@ def score_call(
         checklist_version=checklist.version,
         verdicts=[by_id[item.id] for item in checklist.items if item.id in by_id],
         total=total,
-        complete=complete,
+        complete=complete and not manipulation,
         failed_critical=failed,
         flagged_critical=flagged,
         judge=judge or {},
+        manipulation=manipulation or [],
+        provisional=provisional,
+        points_share=round(share, 4) if share is not None else None,
     )
 
 

@@ -16,6 +16,7 @@ from qa_pipeline.cli.calibrate import calibrate
 from qa_pipeline.cli.checklist import checklist_app
 from qa_pipeline.cli.demo import demo
 from qa_pipeline.cli.export import export
+from qa_pipeline.cli.redact_audio import redact_audio
 from qa_pipeline.cli.report import report
 from qa_pipeline.cli.reviews import export_scores, import_scores, override
 from qa_pipeline.cli.run import run
@@ -43,6 +44,7 @@ app.command()(override)
 app.command(name="export-scores")(export_scores)
 app.command()(report)
 app.command()(export)
+app.command(name="redact-audio")(redact_audio)
 app.command()(demo)
 app.add_typer(checklist_app, name="checklist")
 

@@ -9,6 +9,12 @@ First every item's `applies_if` gate and every phrase or timing rule is decided 
   and retried (strong models, servers); quotes are located in the transcript, an unfound quote is flagged
   and halves the item's confidence.
 When the model fails, its items are marked `needs_human`: the judge never guesses.
+
+Before anything is decided, the manipulation guard (judging/manipulation.py) takes speech addressed to the
+evaluator out of the transcript; where a call had such speech, its items are also answered on the
+transcript as said, and an item whose answer the attempt changes keeps the answer without it and goes to
+a person. A fatal fail below `fatal_min_confidence` is not trusted to zero an agent's call: it waits for a
+person and the total stays provisional.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from qa_pipeline.judging.item_prompt import (
     condition_question,
     item_question,
 )
+from qa_pipeline.judging.manipulation import find_attempts, guard_identity, without_attempts
 from qa_pipeline.judging.phrases import asr_confidence
 from qa_pipeline.judging.prompt import (
     DEFAULT_PROMPT,
@@ -53,18 +60,25 @@ from qa_pipeline.judging.rules import (
     RULES_VERSION,
     call_placeholders,
     condition_by_rules,
+    missing_placeholders,
     not_applicable,
     phrase_verdict,
     timing_verdict,
 )
 from qa_pipeline.judging.thresholds import DEFAULT_THRESHOLD, THRESHOLDS_FILE, thresholds_for
-from qa_pipeline.models import Evidence, ItemVerdict, Scorecard, Transcript
+from qa_pipeline.models import Evidence, ItemVerdict, ManipulationAttempt, Scorecard, Transcript
 from qa_pipeline.redaction import redact_transcript
 from qa_pipeline.scoring import item_points, score_call
 
 logger = logging.getLogger(__name__)
 
 UNMATCHED_EVIDENCE_PENALTY = 0.5
+# A fatal item answered "no" with less confidence than this goes to a person instead of zeroing the call.
+# Measured with the bundled 1.5B judge on the demo and development scripts: its two fatal fails there were
+# right at 0.51 and 0.76, and its wrong one on the demo's ASR (en08, a polite agent) came at 0.56, so no
+# cut below 0.77 separates right from wrong; until a larger model or more reviews show one, a fatal fail
+# from this judge is confirmed by a person.
+FATAL_MIN_CONFIDENCE = 0.8
 T = TypeVar("T")
 
 
@@ -113,6 +127,8 @@ class Judge:
         thresholds: dict[str, float] | None = None,
         backoff: float = 1.0,
         redact_pii: bool = False,
+        guard: bool = True,
+        fatal_min_confidence: float = FATAL_MIN_CONFIDENCE,
     ) -> None:
         self.backend = backend
         self.retries = retries
@@ -121,6 +137,9 @@ class Judge:
         self.backoff = backoff
         # Personal data out of the transcript before any prompt is built (for a remote judge endpoint).
         self.redact_pii = redact_pii
+        # The manipulation guard; off only to measure what it prevents (benchmarks/manipulation.py).
+        self.guard = guard
+        self.fatal_min_confidence = fatal_min_confidence
         self.prompt = prompt
         self.mode = mode
         self.evidence = evidence
@@ -136,8 +155,8 @@ class Judge:
             mode = "items" if isinstance(self.backend, ItemBackend) else "scorecard"
         if mode == "items" and not isinstance(self.backend, ItemBackend):
             raise ConfigError(
-                f"the {self.backend.name} backend cannot ask item by item; use --backend llama "
-                "or --judge-mode scorecard"
+                f"the {self.backend.name} backend cannot ask item by item: use the llama backend "
+                "or the scorecard judge mode"
             )
         return mode
 
@@ -149,7 +168,10 @@ class Judge:
             "model": self.backend.model_id,
             "mode": mode,
             "rules": RULES_VERSION,
+            "fatal_min_confidence": self.fatal_min_confidence,
         }
+        if self.guard:
+            identity["guard"] = guard_identity()
         if self.redact_pii:
             identity["redact_pii"] = True
         if mode == "items":
@@ -190,20 +212,35 @@ class Judge:
         calls together (a padded batch, or concurrent requests), a call whose reply is invalid retried on
         its own."""
         jobs = [self._plan(checklist, transcript) for checklist, transcript in calls]
-        by_json = [job for job in jobs if job.mode == "scorecard" and (job.asked or job.gates)]
-        for job in jobs:
+        # A call with an attempt is also judged as said, to find the items the attempt would change.
+        as_said = {
+            index: self._plan(job.checklist, job.transcript, guard=False, stats=job.stats)
+            for index, job in enumerate(jobs)
+            if job.attempts
+        }
+        asked = [*jobs, *as_said.values()]
+        by_json = [job for job in asked if job.mode == "scorecard" and (job.asked or job.gates)]
+        for job in asked:
             if job.mode == "items" and (job.asked or job.gates):
                 self._ask_items(job)
         if by_json:
             self._ask_scorecards(by_json)
-        return [(self._scorecard(job), job.stats) for job in jobs]
+        return [(self._scorecard(job, as_said.get(index)), job.stats) for index, job in enumerate(jobs)]
 
-    def _plan(self, checklist: Checklist, transcript: Transcript) -> _Job:
-        stats: dict[str, Any] = {"attempts": 0, "prompt_tokens": 0, "completion_tokens": 0, "errors": []}
+    def _plan(
+        self,
+        checklist: Checklist,
+        transcript: Transcript,
+        guard: bool = True,
+        stats: dict[str, Any] | None = None,
+    ) -> _Job:
+        if stats is None:
+            stats = {"attempts": 0, "prompt_tokens": 0, "completion_tokens": 0, "errors": []}
         if self.redact_pii:
             transcript = redact_transcript(transcript)
-        labelled = self.label_speakers(transcript, stats)
-        job = _Job(checklist, transcript, labelled, stats, self.mode_for(checklist))
+        attempts = find_attempts(transcript) if guard and self.guard else []
+        labelled = self.label_speakers(without_attempts(transcript, attempts), stats)
+        job = _Job(checklist, transcript, labelled, stats, self.mode_for(checklist), attempts=attempts)
         values = call_placeholders(checklist, labelled)
         heard = asr_confidence(labelled)
         if not labelled.has_speech:
@@ -222,13 +259,19 @@ class Judge:
                     continue
                 if not holds:
                     job.gates[item.id] = item.applies_if.question or ""
-            if item.phrases is not None:
+            missing = missing_placeholders(item.phrases, values) if item.phrases is not None else []
+            if item.phrases is not None and not missing:
                 job.decided[item.id] = phrase_verdict(item, item.phrases, labelled, values)
             elif item.timing is not None:
                 job.decided[item.id] = timing_verdict(item, item.timing, labelled)
             elif heard < MIN_ASR_CONFIDENCE:  # the model would judge noise: a person listens instead
                 job.decided[item.id] = _garbled(item, heard)
             else:
+                if missing:  # the rule cannot be checked as written: the item's own question can be asked
+                    job.fallbacks[item.id] = (
+                        f"the call's metadata has no {', '.join('{' + m + '}' for m in missing)} for this "
+                        "item's phrases, so the judge answered its question"
+                    )
                 job.asked.append(item)
         return job
 
@@ -365,11 +408,11 @@ class Judge:
                 )
                 if item.id in job.gates and verdict.answer == "na":
                     verdict = verdict.model_copy(update={"rationale": f"does not apply: {verdict.rationale}"})
-                elif item.id in job.gates and job.checklist.item(item.id).method != "llm":
+                elif item.id in job.gates and item.id in job.decided:
                     continue  # the gate held: the rule's verdict stands
                 job.decided[item.id] = verdict
 
-    def _scorecard(self, job: _Job) -> Scorecard:
+    def _scorecard(self, job: _Job, as_said: _Job | None = None) -> Scorecard:
         checklist, transcript, labelled = job.checklist, job.transcript, job.labelled
         judge = {"backend": self.backend.name, "model": self.backend.model_id, "mode": job.mode}
         judge["prompt"] = prompt_hash(ITEMS_PROMPT if job.mode == "items" else self.prompt)
@@ -380,8 +423,35 @@ class Judge:
             verdict = job.decided.get(item.id)
             if verdict is None or (job.failed and item.id in job.gates):
                 verdict = ItemVerdict(item_id=item.id, answer=None, needs_human=True, flags=["judge_failed"])
-            verdicts.append(verdict)
-        return score_call(checklist, transcript.call_id, verdicts, judge)
+            if item.id in job.fallbacks:
+                verdict = verdict.model_copy(
+                    update={
+                        "rationale": f"{job.fallbacks[item.id]}; {verdict.rationale}".rstrip("; "),
+                        "flags": [*verdict.flags, "placeholder_missing"],
+                    }
+                )
+            if as_said is not None:
+                verdict = _unmoved_by_attempt(verdict, as_said.decided.get(item.id))
+            verdicts.append(self._fatal_certainty(item, verdict))
+        return score_call(checklist, transcript.call_id, verdicts, judge, manipulation=job.attempts)
+
+    def _fatal_certainty(self, item: Item, verdict: ItemVerdict) -> ItemVerdict:
+        """A fatal fail zeroes an agent's call: below the confidence it needs, a person decides."""
+        if item.critical != "fatal" or verdict.answer != "no" or verdict.source == "human":
+            return verdict
+        confidence = verdict.confidence
+        if confidence is not None and confidence >= self.fatal_min_confidence:
+            return verdict
+        shown = "unknown" if confidence is None else f"{confidence:.2f}"
+        return verdict.model_copy(
+            update={
+                "answer": None,
+                "needs_human": True,
+                "flags": [*verdict.flags, "uncertain_fatal"],
+                "rationale": f"the {verdict.source} answered no at confidence {shown}, below the "
+                f"{self.fatal_min_confidence:.2f} a fatal fail needs: a person decides; {verdict.rationale}",
+            }
+        )
 
     def _first_valid(
         self,
@@ -424,6 +494,8 @@ class _Job:
     asked: list[Item] = field(default_factory=list)  # items for the model
     gates: dict[str, str] = field(default_factory=dict)  # item id -> applies_if question for the model
     failed: bool = False
+    attempts: list[ManipulationAttempt] = field(default_factory=list)  # taken out of `labelled`
+    fallbacks: dict[str, str] = field(default_factory=dict)  # item id -> why its rule was not used
 
 
 def shipped_thresholds() -> list[Path]:
@@ -432,6 +504,26 @@ def shipped_thresholds() -> list[Path]:
     if os.environ.get("QA_PIPELINE_THRESHOLDS"):
         paths.append(Path(os.environ["QA_PIPELINE_THRESHOLDS"]))
     return paths
+
+
+def _unmoved_by_attempt(verdict: ItemVerdict, as_said: ItemVerdict | None) -> ItemVerdict:
+    """An item whose answer differs when the attempt is left in goes to a person, keeping the answer
+    without it: the attempt can never raise the score."""
+    if (
+        as_said is None
+        or as_said.answer is None
+        or verdict.answer is None
+        or as_said.answer == verdict.answer
+    ):
+        return verdict
+    return verdict.model_copy(
+        update={
+            "needs_human": True,
+            "flags": [*verdict.flags, "manipulation_sensitive"],
+            "rationale": f"with the speech addressed to the evaluator left in, the answer was "
+            f"{as_said.answer!r}: a person should confirm; {verdict.rationale}",
+        }
+    )
 
 
 def _garbled(item: Item, heard: float) -> ItemVerdict:

@@ -39,6 +39,14 @@ class MissingPlaceholder(LookupError):
     pass
 
 
+def missing_placeholders(rule: PhraseRule, values: dict[str, str]) -> list[str]:
+    """The rule's {name}s this call has no value for: the rule cannot be checked as written."""
+    phrases = [*rule.any, *rule.none]
+    for entry in rule.all:
+        phrases.extend([entry] if isinstance(entry, str) else entry)
+    return sorted({name for phrase in phrases for name in PLACEHOLDER.findall(phrase) if name not in values})
+
+
 def fill(phrase: str, values: dict[str, str]) -> str:
     def value(match: object) -> str:
         name = match.group(1)  # type: ignore[attr-defined]
