@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 
 from qa_pipeline.cli import app
 from qa_pipeline.judging.judge import Judge
-from qa_pipeline.judging.options import TEAM_THRESHOLDS, JudgeOptions, make_judge
+from qa_pipeline.judging.options import JudgeOptions, make_judge
 from qa_pipeline.judging.thresholds import ItemThreshold, write_thresholds
 from qa_pipeline.store import Store
+from qa_pipeline.workspace import Workspace
 
 SMALL_MODELS = [
     "--whisper-model", "bundled:tiny.en", "--language", "en", "--device", "cpu",
@@ -43,7 +44,7 @@ def test_run_transcribes_scores_samples_and_reports_then_resumes(tmp_path: Path,
     assert Path(report["report"]) == work / "report.html" and (work / "report.html").is_file()
     assert set(report["stage_seconds"]) == {"transcribe", "score"}
     store = Store(work / "qa.sqlite")
-    assert len(store.transcripts()) == 2 and len(store.scorecards()) == 2
+    assert len(list(store.transcripts())) == 2 and len(list(store.scorecards())) == 2
     store.close()
 
     again = CliRunner().invoke(app, args)  # a second run finds the work done
@@ -76,8 +77,9 @@ def built_judge(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Judge:
     def stop(options: JudgeOptions) -> Judge:
         raise JudgeBuilt(make_judge(options))
 
-    # The command's module, not the command function that qa_pipeline.cli exports under the same name.
-    monkeypatch.setattr(importlib.import_module(f"qa_pipeline.cli.{args[0]}"), "make_judge", stop)
+    # Wherever a command builds its judge: the library's pipeline and demo, or the score command itself.
+    for module in ("qa_pipeline.pipeline", "qa_pipeline.demo", "qa_pipeline.cli.score"):
+        monkeypatch.setattr(importlib.import_module(module), "make_judge", stop)
     result = CliRunner().invoke(app, args)
     assert isinstance(result.exception, JudgeBuilt), result.output
     return result.exception.judge
@@ -92,9 +94,9 @@ def test_run_reads_the_team_thresholds_of_its_work_dir(
     tmp_path: Path, seeds: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    team_thresholds(tmp_path / "qa-work" / TEAM_THRESHOLDS, 0.456)  # the default work dir's: not this run's
+    team_thresholds(Workspace().thresholds, 0.456)  # the default work dir's (here): not this run's
     work = tmp_path / "elsewhere"
-    team_thresholds(work / TEAM_THRESHOLDS, 0.123)
+    team_thresholds(Workspace(work).thresholds, 0.123)
     args = ["run", str(seeds / "audio"), "--work-dir", str(work), *SMALL_MODELS]
     assert built_judge(monkeypatch, args).thresholds["solution"] == 0.123
 
@@ -103,7 +105,7 @@ def test_demo_reads_the_team_thresholds_of_its_work_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     work = tmp_path / "demo"
-    team_thresholds(work / TEAM_THRESHOLDS, 0.123)
+    team_thresholds(Workspace(work).thresholds, 0.123)
     args = ["demo", "--work-dir", str(work), "--device", "cpu"]
     args += ["--judge-backend", "llama", "--judge-model", "bundled:smollm2"]
     assert built_judge(monkeypatch, args).thresholds["solution"] == 0.123

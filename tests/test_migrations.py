@@ -23,7 +23,7 @@ def test_an_early_store_gets_the_tables_and_keys_it_lacks(
     store = Store(store_url)
     with store.engine.connect() as conn:
         assert current_revision(conn) == head_revision()
-    assert store.transcripts() == [EARLY_TRANSCRIPT]
+    assert list(store.transcripts()) == [EARLY_TRANSCRIPT]
 
     # The same recording under a second id keeps its own row: transcripts are keyed by cache key and call.
     copy = Call(
@@ -59,7 +59,7 @@ def test_an_early_store_gets_the_tables_and_keys_it_lacks(
     store.add_override(override)
     pick = SamplePick(call_id="early", checklist_id="inbound", kind="random", reasons=["baseline"])
     store.save_sample("2026-01", [pick])
-    assert (store.scorecards(), store.human_reviews(), store.overrides(), store.sample_picks()) == (
+    assert (list(store.scorecards()), store.human_reviews(), store.overrides(), store.sample_picks()) == (
         [card],
         [review],
         [override],

@@ -221,7 +221,7 @@ def test_a_call_scored_against_two_checklists_shows_both_scorecards(
     assert empathy.override is not None and empathy.human  # the override and reviews of the shipped card
     assert all(v.override is None and not v.human for v in variant_entry.verdicts)
 
-    cards = store.scorecards()
+    cards = list(store.scorecards())
     assert len(cards) == 13
     overview = data.overview
     assert overview.scored == 12 and overview.scorecards == 13 and len(overview.totals) == 13

@@ -42,7 +42,7 @@ def test_an_id_stored_for_other_audio_is_refused_naming_both_files(store_url: st
         refused.value
     )
     assert f"/calls/{DAY1}/0001.wav" in str(refused.value)
-    assert store.transcripts() == [day1_text]
+    assert list(store.transcripts()) == [day1_text]
     assert store.call_records()["0001"]["audio_path"] == f"/calls/{DAY1}/0001.wav"
 
     moved, _ = stored_call("0001", "/archive/0001.wav", "1" * 64)  # the same recording, moved: a resume
@@ -50,7 +50,7 @@ def test_an_id_stored_for_other_audio_is_refused_naming_both_files(store_url: st
     assert store.call_records()["0001"]["audio_path"] == "/archive/0001.wav"
 
     store.save_transcript("k2", day2, day2_text, replace=True)
-    assert store.transcripts() == [day2_text]
+    assert list(store.transcripts()) == [day2_text]
     assert store.call_records()["0001"]["audio_path"] == f"/calls/{DAY2}/0001.wav"
 
 

@@ -7,7 +7,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from conftest import fresh_database
 
 from qa_pipeline.models import Scorecard, Transcript
 from qa_pipeline.store import Store, claims_table, scorecards_table, transcripts_table
+from qa_pipeline.workers import WorkerId, this_worker
 
 TINY = ["--whisper-model", "bundled:tiny.en", "--language", "en", "--device", "cpu"]
 SMALL_JUDGE = ["--backend", "llama", "--model", "bundled:smollm2"]
@@ -42,21 +42,25 @@ def cli(*args: str) -> list[str]:
 def test_a_claim_is_taken_once_and_only_from_dead_or_expired_holders(store_url: str) -> None:
     store = Store(store_url)
     assert store.claim("transcribe", "k1") and store.claim("transcribe", "k1")  # mine, taken again
-    host = socket.gethostname()
+    me = this_worker()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
     later = datetime.now(UTC) + timedelta(hours=1)
+    here = (me.host, me.boot, me.pid_namespace)
     holders = {
-        "alive": (f"{host}:{os.getppid()}", later),  # a live process on this machine
-        "dead": (f"{host}:{int(dead.stdout)}", later),  # its process has exited
-        "remote": ("other-machine:1234", later),  # cannot be checked: its lease decides
-        "expired": ("other-machine:1234", datetime.now(UTC) - timedelta(seconds=1)),
+        "alive": (str(WorkerId(*here, os.getppid(), "a1")), later),  # a live process on this machine
+        "dead": (str(WorkerId(*here, int(dead.stdout), "d1")), later),  # its process has exited
+        "remote": (str(WorkerId("other-machine", "b", "pid:[1]", 1234, "r1")), later),  # its lease decides
+        "expired": (
+            str(WorkerId("other-machine", "b", "pid:[1]", 1234, "r1")),
+            datetime.now(UTC) - timedelta(seconds=1),
+        ),
     }
     with store.engine.begin() as conn:
         for key, (worker, expires) in holders.items():
             conn.execute(
                 sa.insert(claims_table).values(stage="score", work_key=key, worker=worker, expires_at=expires)
             )
-    taken = {key: store.claim("score", key) for key in holders}
+    taken = {key: bool(store.claim("score", key)) for key in holders}
     assert taken == {"alive": False, "dead": True, "remote": False, "expired": True}
     store.release("score", "dead")
     assert store.claim("score", "dead")

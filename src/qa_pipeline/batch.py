@@ -11,16 +11,19 @@ import os
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
 
-from qa_pipeline.errors import AudioError
-from qa_pipeline.ingest import CallSource, probe_call
+from qa_pipeline.claimed_work import held_elsewhere, settle_claimed
+from qa_pipeline.errors import AudioError, StoreError
+from qa_pipeline.ingest import CallSource, IdFrom, InputProblem, discover_inputs, probe_call
 from qa_pipeline.models import Call, Transcript
+from qa_pipeline.progress import Track, untracked
 from qa_pipeline.store import CallIdTaken, Store, transcript_cache_key
-from qa_pipeline.transcribe import Transcriber
+from qa_pipeline.transcribe import TranscribeOptions, Transcriber
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +35,8 @@ class CallResult(BaseModel):
     source: str
     status: Literal["transcribed", "cached", "claimed", "failed"]  # claimed: another worker has it
     reason: str | None = None
+    held_by: str | None = None  # claimed: the worker that holds the call, and until when
+    held_until: datetime | None = None
     duration: float = 0.0
     language: str | None = None
     processing_seconds: float = 0.0
@@ -53,6 +58,57 @@ class BatchSummary(BaseModel):
         return self.audio_seconds / self.processing_seconds if self.processing_seconds else None
 
 
+class TranscriptionRun(BaseModel):
+    """The transcription stage's account: each call's result, the inputs that were not read, the sums."""
+
+    results: list[CallResult]
+    problems: list[InputProblem]
+    summary: BatchSummary
+
+    @property
+    def transcribed_ids(self) -> list[str]:
+        """The calls with a current transcript after the run (transcribed now or cached), in id order."""
+        return sorted(r.call_id for r in self.results if r.output)
+
+    @property
+    def ok(self) -> bool:
+        """False when an input was unreadable, a call failed, or a call is left with a stalled worker."""
+        return not self.problems and not self.summary.failed and not self.summary.claimed
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "results": [r.model_dump() for r in self.results],
+            "skipped": [{"source": p.source, "reason": p.reason} for p in self.problems],
+            "summary": {**self.summary.model_dump(), "real_time_factor": self.summary.real_time_factor},
+        }
+
+
+def transcribe_inputs(
+    inputs: list[Path],
+    options: TranscribeOptions,
+    store: Store,
+    out_dir: Path,
+    *,
+    force: bool = False,
+    limit: int = 0,
+    id_from: IdFrom = "stem",
+    replace: bool = False,
+    track: Track = untracked,
+) -> TranscriptionRun:
+    """Transcribe audio files, folders and manifests into the store and `out_dir`: the transcription stage.
+
+    Inputs that cannot be read are listed in `problems` and the rest go on; `limit` takes the first N."""
+    found = discover_inputs(inputs, id_from)
+    for problem in found.problems:
+        logger.info("skipped %s: %s", problem.source, problem.reason)
+    sources = found.sources[: limit or None]
+    transcriber = Transcriber(options)
+    with store.exclusive_writer():
+        batch = transcribe_batch(sources, transcriber, store, out_dir, force=force, replace=replace)
+        results = list(track(batch, len(sources), "transcribing"))
+    return TranscriptionRun(results=results, problems=found.problems, summary=summarise(results))
+
+
 def transcribe_batch(
     sources: Iterable[CallSource],
     transcriber: Transcriber,
@@ -62,10 +118,24 @@ def transcribe_batch(
     force: bool = False,
     replace: bool = False,
 ) -> Iterator[CallResult]:
-    """`replace` lets a recording take an id the store holds for other audio (otherwise that call fails)."""
+    """`replace` lets a recording take an id the store holds for other audio (otherwise that call fails).
+
+    Calls other workers hold are come back to at the end (`settle_claimed`), and one that a worker of
+    this run finished meanwhile, with whatever model, is not done again."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    started = store.now()
+
+    def attempt(source: CallSource) -> CallResult:
+        return _transcribe_one(source, transcriber, store, out_dir, force, replace, started)
+
+    claimed: list[tuple[CallSource, CallResult]] = []
     for source in sources:
-        yield _transcribe_one(source, transcriber, store, out_dir, force, replace)
+        result = attempt(source)
+        if result.status == "claimed":
+            claimed.append((source, result))
+        else:
+            yield result
+    yield from settle_claimed(claimed, attempt, store.heartbeat_seconds)
 
 
 def summarise(results: Iterable[CallResult]) -> BatchSummary:
@@ -82,7 +152,13 @@ def summarise(results: Iterable[CallResult]) -> BatchSummary:
 
 
 def _transcribe_one(
-    source: CallSource, transcriber: Transcriber, store: Store, out_dir: Path, force: bool, replace: bool
+    source: CallSource,
+    transcriber: Transcriber,
+    store: Store,
+    out_dir: Path,
+    force: bool,
+    replace: bool,
+    run_started: datetime,
 ) -> CallResult:
     started = time.perf_counter()
     try:
@@ -100,25 +176,33 @@ def _transcribe_one(
         )
         transcript = None if force else store.cached_transcript(key)
         status: Literal["transcribed", "cached"] = "cached"
+        note = None
         if transcript is None:
-            claim = f"{key}:{call.call_id}"
-            if not store.claim("transcribe", claim):
+            claim = store.claim("transcribe", call.call_id, detail=key)
+            if not claim:
                 return CallResult(
                     call_id=call.call_id,
                     source=str(source.path),
                     status="claimed",
-                    reason="another worker is transcribing it",
+                    reason=f"{source.path}: {held_elsewhere(claim, key, str(source.path))}",
+                    held_by=claim.holder,
+                    held_until=claim.expires_at,
                 )
             try:
                 done = None if force else store.cached_transcript(key)  # finished while we looked
+                elsewhere = store.transcribed_since(call.call_id, call.audio.sha256, run_started)
                 if done is not None and done.call_id == call.call_id:
                     transcript = done
+                elif elsewhere is not None:  # another worker of this run did it, maybe with another model
+                    transcript = elsewhere
+                    note = f"{source.path}: transcribed by another worker of this run ({elsewhere.model})"
                 else:
                     transcript = transcriber.transcribe(call)
                     status = "transcribed"
-                store.save_transcript(key, call, transcript, replace=replace)
+                if elsewhere is None or transcript is not elsewhere:
+                    store.save_transcript(key, call, transcript, replace=replace)
             finally:
-                store.release("transcribe", claim)
+                store.release("transcribe", call.call_id)
         else:
             # Same audio under a new id or metadata: reuse the words, keep the new labels. Saved even when
             # unchanged, so the cached version becomes the call's current one in the store.
@@ -127,7 +211,13 @@ def _transcribe_one(
     except (AudioError, CallIdTaken) as exc:
         logger.warning("%s", exc)
         return CallResult(call_id=source.call_id, source=str(source.path), status="failed", reason=str(exc))
-    return _finished(call, source, status, transcript, out_dir, started)
+    except StoreError as exc:  # a store that failed on this call may serve the next (a dropped connection)
+        logger.warning("%s", exc)
+        return CallResult(
+            call_id=source.call_id, source=str(source.path), status="failed", reason=f"{source.path}: {exc}"
+        )
+    result = _finished(call, source, status, transcript, out_dir, started)
+    return result.model_copy(update={"reason": note}) if note and not result.reason else result
 
 
 def _finished(

@@ -26,7 +26,7 @@ from qa_pipeline.agreement import (
 )
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.models import CallMetadata, HumanReview, Override, Scorecard
-from qa_pipeline.scoring import score_answers
+from qa_pipeline.scoring import NO_TIMES, score_answers
 
 TrustStatus = Literal["ai_may_score_alone", "human_control_required", "too_few_reviews"]
 
@@ -193,7 +193,11 @@ def calibrate(
     for key, by_reviewer in sorted(answers.items()):
         card = cards[key]
         ai = {v.item_id: v.answer for v in card.verdicts}
+        # an item a conversation without times cannot have (a timing rule): nothing to agree on
+        untimed = {v.item_id for v in card.verdicts if NO_TIMES in v.flags}
         for item in checklists[key[1]].items:
+            if item.id in untimed:
+                continue
             # per item, the first controllers by name who answered it: one may skip what another answered
             names = [name for name in sorted(by_reviewer) if item.id in by_reviewer[name]]
             if not names:

@@ -3,19 +3,22 @@
 Tables (columns in README): calls, segments, scorecards, verdicts (one row per call and item), reviews,
 overrides and agreement (per item, AI vs controllers). CSV cells that a spreadsheet would run as a
 formula are neutralised and control characters dropped (spreadsheets.cell_safe); JSON Lines and Parquet
-keep the text as it is.
+keep the text as it is. Rows go to the files as they are read from the store (Parquet a row group at a
+time), so a table of any length is written in bounded memory.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.human_control import agreement_report
+from qa_pipeline.models import HumanReview, Override, Scorecard
 from qa_pipeline.spreadsheets import cell_safe
 from qa_pipeline.store import Store
 
@@ -25,7 +28,7 @@ Format = Literal["csv", "jsonl", "parquet"]
 TABLES: dict[str, dict[str, str]] = {
     "calls": {
         "call_id": "str", "audio_path": "str", "duration_s": "float", "agent": "str", "team": "str",
-        "queue": "str", "date": "str", "language": "str", "company": "str",
+        "queue": "str", "date": "str", "language": "str", "company": "str", "channel": "str",
     },
     "segments": {
         "call_id": "str", "segment": "int", "speaker": "str", "start_s": "float", "end_s": "float",
@@ -59,137 +62,171 @@ TABLES: dict[str, dict[str, str]] = {
 }  # fmt: skip
 
 
-def table_rows(store: Store, checklists: dict[str, Checklist]) -> dict[str, list[dict[str, Any]]]:
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
-    for call_id, record in sorted(store.call_records().items()):
-        meta = record["metadata"]
-        rows["calls"].append(
-            {"call_id": call_id, "audio_path": record["audio_path"], "duration_s": record["duration"]}
+Row = dict[str, Any]
+PARQUET_ROWS = 10_000
+"""Rows per Parquet row group: the writer holds one group in memory at a time."""
+
+
+def tables(store: Store, checklists: dict[str, Checklist]) -> Iterator[tuple[str, Iterator[Row]]]:
+    """Each table's rows, read lazily from the store, in the order they are written: segments come
+    before calls, since the one pass over transcripts also notes each call's channel for the calls
+    table."""
+    channels: dict[str, str] = {}
+    yield "segments", _segment_rows(store, channels)
+    yield "calls", _call_rows(store, channels)
+    yield "scorecards", (_scorecard_row(card) for card in store.scorecards())
+    yield "verdicts", (row for card in store.scorecards() for row in _verdict_rows(card))
+    reviews = store.human_reviews()
+    yield "reviews", (_review_row(review) for review in reviews)
+    yield "overrides", (_override_row(override) for override in store.overrides())
+    yield "agreement", _agreement_rows(store, checklists) if reviews else iter([])
+
+
+def _segment_rows(store: Store, channels: dict[str, str]) -> Iterator[Row]:
+    for transcript in store.transcripts():
+        channels[transcript.call_id] = transcript.channel
+        for index, segment in enumerate(transcript.segments):
+            yield {
+                "call_id": transcript.call_id,
+                "segment": index,
+                "speaker": segment.speaker,
+                "start_s": segment.start,
+                "end_s": segment.end,
+                "text": segment.text,
+                "avg_logprob": segment.avg_logprob,
+                "no_speech_prob": segment.no_speech_prob,
+                "flags": ";".join(segment.flags),
+            }
+
+
+def _call_rows(store: Store, channels: dict[str, str]) -> Iterator[Row]:
+    for record in store.calls():
+        meta = record.metadata
+        yield (
+            {"call_id": record.call_id, "audio_path": record.audio_path, "duration_s": record.duration}
+            | {"channel": channels.get(record.call_id)}
             | {
                 field: getattr(meta, field)
                 for field in ("agent", "team", "queue", "date", "language", "company")
             }
         )
-    for transcript in store.transcripts():
-        for index, segment in enumerate(transcript.segments):
-            rows["segments"].append(
-                {
-                    "call_id": transcript.call_id,
-                    "segment": index,
-                    "speaker": segment.speaker,
-                    "start_s": segment.start,
-                    "end_s": segment.end,
-                    "text": segment.text,
-                    "avg_logprob": segment.avg_logprob,
-                    "no_speech_prob": segment.no_speech_prob,
-                    "flags": ";".join(segment.flags),
-                }
-            )
-    for card in store.scorecards():
-        rows["scorecards"].append(
-            {
-                "call_id": card.call_id,
-                "checklist_id": card.checklist_id,
-                "checklist_version": card.checklist_version,
-                "total": card.total,
-                "complete": card.complete,
-                # why the total waits for a person; an empty cell is a total people can stand behind
-                "provisional": ";".join(card.provisional),
-                "points_share": card.points_share,
-                "manipulation_attempt": " | ".join(
-                    f"{a.speaker} {a.start:.1f}-{a.end:.1f} s: {a.quote}" for a in card.manipulation
-                )
-                or None,
-                "failed_critical": ";".join(card.failed_critical),
-                "flagged_critical": ";".join(card.flagged_critical),
-                "judge_backend": card.judge.get("backend"),
-                "judge_model": card.judge.get("model"),
-                "judge_mode": card.judge.get("mode"),
-            }
-        )
-        for verdict in card.verdicts:
-            evidence = verdict.evidence[0] if verdict.evidence else None
-            rows["verdicts"].append(
-                {
-                    "call_id": card.call_id,
-                    "checklist_id": card.checklist_id,
-                    "item_id": verdict.item_id,
-                    "answer": None if verdict.answer is None else str(verdict.answer),
-                    "source": verdict.source,
-                    "confidence": verdict.confidence,
-                    "needs_human": verdict.needs_human,
-                    "flags": ";".join(verdict.flags),
-                    "evidence_quote": evidence.quote if evidence else None,
-                    "evidence_speaker": evidence.speaker if evidence else None,
-                    "evidence_start_s": evidence.start if evidence else None,
-                    "evidence_end_s": evidence.end if evidence else None,
-                    "rationale": verdict.rationale,
-                }
-            )
-    for review in store.human_reviews():
-        rows["reviews"].append(review.model_dump(exclude={"source"}) | {"answer": str(review.answer)})
-    for override in store.overrides():
-        rows["overrides"].append(
-            override.model_dump()
-            | {
-                "answer": str(override.answer),
-                "ai_answer": None if override.ai_answer is None else str(override.ai_answer),
-            }
-        )
-    if rows["reviews"]:
-        report = agreement_report(store, checklists, reps=200)
-        for item in report.items:
-            stats = item.ai_human
-            rows["agreement"].append(
-                {
-                    "group": item.group,
-                    "item_id": item.item_id,
-                    "method": item.method,
-                    "reviewed": stats.n,
-                    "agreement": stats.agreement.value,
-                    "agreement_low": stats.agreement.low,
-                    "agreement_high": stats.agreement.high,
-                    "kappa": stats.kappa.value,
-                    "ac1": stats.ac1.value,
-                    "trust": item.trust.status,
-                }
-            )
+
+
+def _scorecard_row(card: Scorecard) -> Row:
     return {
-        name: [{column: row.get(column) for column in TABLES[name]} for row in table]
-        for name, table in rows.items()
+        "call_id": card.call_id,
+        "checklist_id": card.checklist_id,
+        "checklist_version": card.checklist_version,
+        "total": card.total,
+        "complete": card.complete,
+        # why the total waits for a person; an empty cell is a total people can stand behind
+        "provisional": ";".join(card.provisional),
+        "points_share": card.points_share,
+        "manipulation_attempt": " | ".join(
+            f"{a.speaker} {a.start:.1f}-{a.end:.1f} s: {a.quote}" for a in card.manipulation
+        )
+        or None,
+        "failed_critical": ";".join(card.failed_critical),
+        "flagged_critical": ";".join(card.flagged_critical),
+        "judge_backend": card.judge.get("backend"),
+        "judge_model": card.judge.get("model"),
+        "judge_mode": card.judge.get("mode"),
     }
+
+
+def _verdict_rows(card: Scorecard) -> Iterator[Row]:
+    for verdict in card.verdicts:
+        evidence = verdict.evidence[0] if verdict.evidence else None
+        yield {
+            "call_id": card.call_id,
+            "checklist_id": card.checklist_id,
+            "item_id": verdict.item_id,
+            "answer": None if verdict.answer is None else str(verdict.answer),
+            "source": verdict.source,
+            "confidence": verdict.confidence,
+            "needs_human": verdict.needs_human,
+            "flags": ";".join(verdict.flags),
+            "evidence_quote": evidence.quote if evidence else None,
+            "evidence_speaker": evidence.speaker if evidence else None,
+            "evidence_start_s": evidence.start if evidence else None,
+            "evidence_end_s": evidence.end if evidence else None,
+            "rationale": verdict.rationale,
+        }
+
+
+def _review_row(review: HumanReview) -> Row:
+    return review.model_dump(exclude={"source"}) | {"answer": str(review.answer)}
+
+
+def _override_row(override: Override) -> Row:
+    return override.model_dump() | {
+        "answer": str(override.answer),
+        "ai_answer": None if override.ai_answer is None else str(override.ai_answer),
+    }
+
+
+def _agreement_rows(store: Store, checklists: dict[str, Checklist]) -> Iterator[Row]:
+    for item in agreement_report(store, checklists, reps=200).items:
+        stats = item.ai_human
+        yield {
+            "group": item.group,
+            "item_id": item.item_id,
+            "method": item.method,
+            "reviewed": stats.n,
+            "agreement": stats.agreement.value,
+            "agreement_low": stats.agreement.low,
+            "agreement_high": stats.agreement.high,
+            "kappa": stats.kappa.value,
+            "ac1": stats.ac1.value,
+            "trust": item.trust.status,
+        }
 
 
 def export_tables(
     store: Store, checklists: dict[str, Checklist], out: Path, fmt: Format
 ) -> dict[str, tuple[Path, int]]:
-    """Every table written to OUT/<table>.<format>; returns each file and its row count."""
+    """Every table written to OUT/<table>.<format> row by row as it is read from the store; returns each
+    file and its row count, in the order of `TABLES`."""
     out.mkdir(parents=True, exist_ok=True)
+    writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt]
     written = {}
-    for name, rows in table_rows(store, checklists).items():
+    for name, rows in tables(store, checklists):
         path = out / f"{name}.{fmt}"
-        {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt](path, name, rows)
-        written[name] = (path, len(rows))
-    return written
+        columns = list(TABLES[name])
+        written[name] = (path, writer(path, name, ({c: row.get(c) for c in columns} for row in rows)))
+    return {name: written[name] for name in TABLES}
 
 
-def _write_csv(path: Path, name: str, rows: Iterable[dict[str, Any]]) -> None:
+def _write_csv(path: Path, name: str, rows: Iterable[Row]) -> int:
+    count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads UTF-8
         writer = csv.DictWriter(handle, fieldnames=list(TABLES[name]))
         writer.writeheader()
-        writer.writerows({k: cell_safe(v) for k, v in row.items()} for row in rows)
+        for row in rows:
+            writer.writerow({k: cell_safe(v) for k, v in row.items()})
+            count += 1
+    return count
 
 
-def _write_jsonl(path: Path, name: str, rows: Iterable[dict[str, Any]]) -> None:
+def _write_jsonl(path: Path, name: str, rows: Iterable[Row]) -> int:
+    count = 0
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    return count
 
 
-def _write_parquet(path: Path, name: str, rows: list[dict[str, Any]]) -> None:
+def _write_parquet(path: Path, name: str, rows: Iterable[Row]) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     types = {"str": pa.string(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
     schema = pa.schema([(column, types[kind]) for column, kind in TABLES[name].items()])
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+    count = 0
+    rows = iter(rows)
+    with pq.ParquetWriter(path, schema) as writer:
+        while group := list(islice(rows, PARQUET_ROWS)):
+            writer.write_table(pa.Table.from_pylist(group, schema=schema))
+            count += len(group)
+    return count

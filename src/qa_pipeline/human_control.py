@@ -2,11 +2,16 @@
 
 The CLI commands `sample`, `import-scores`, `calibrate`, `override` and `export-scores` are thin layers over
 these functions, so a notebook or a service can drive the same workflow.
+
+Scorecards are read from the store as a stream: a store holds far more calls than memory holds scorecards,
+so each function keeps only what it needs (reviewed scorecards, slim sampling candidates, counts).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -17,13 +22,12 @@ from qa_pipeline.calibration import (
     AgreementReport,
     TrustRule,
     calibrate,
-    current_scorecards,
     most_corrected,
     weak_items,
 )
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.models import CallMetadata, SamplePick, Scorecard
+from qa_pipeline.models import CallMetadata, Override, SamplePick, Scorecard
 from qa_pipeline.overrides import apply_overrides, make_override
 from qa_pipeline.review_sheets import (
     CallInfo,
@@ -33,7 +37,7 @@ from qa_pipeline.review_sheets import (
     write_csv,
     write_xlsx,
 )
-from qa_pipeline.sampling import Candidate, SamplePlanOptions, plan_sample
+from qa_pipeline.sampling import Candidate, SamplePlanOptions, plan_sample, ranked_risks
 from qa_pipeline.store import ReviewImport, Store
 
 logger = logging.getLogger(__name__)
@@ -45,28 +49,69 @@ def in_period(metadata: CallMetadata | None, period: str | None) -> bool:
 
 
 def _call_metadata(store: Store) -> dict[str, CallMetadata]:
-    return {call_id: record["metadata"] for call_id, record in store.call_records().items()}
+    """Every call's metadata, a small record each: scopes, strata and periods look calls up by id."""
+    return {record.call_id: record.metadata for record in store.calls()}
 
 
 def _in_scope(
-    cards: list[Scorecard],
+    cards: Iterable[Scorecard],
     metadata: dict[str, CallMetadata],
     checklists: dict[str, Checklist],
     period: str | None,
-) -> list[Scorecard]:
+) -> Iterator[Scorecard]:
     """Scorecards of the loaded checklists for calls of the period (of any checklist version: calibration
     leaves out and counts those of another version)."""
-    return [
+    return (
         card
         for card in cards
         if card.checklist_id in checklists and in_period(metadata.get(card.call_id), period)
+    )
+
+
+def _is_stale(card: Scorecard, checklists: dict[str, Checklist]) -> bool:
+    return card.checklist_version != checklists[card.checklist_id].version
+
+
+def _versions(stale: set[tuple[str, str]], checklists: dict[str, Checklist]) -> str:
+    """The stale scorecards' (checklist id, version) pairs, as "inbound-service-en v2.0, now v2.1"."""
+    return "; ".join(f"{cid} v{version}, now v{checklists[cid].version}" for cid, version in sorted(stale))
+
+
+def _reviewed_cards(store: Store, reviewed: set[tuple[str, str]]) -> list[Scorecard]:
+    """The scorecards people reviewed, read by call id: agreement needs no other scorecard."""
+    cards = store.scorecards({call_id for call_id, _ in reviewed})
+    return [card for card in cards if (card.call_id, card.checklist_id) in reviewed]
+
+
+def overrides_by_card(overrides: Iterable[Override]) -> dict[tuple[str, str], list[Override]]:
+    """(call id, checklist id) -> its overrides, oldest first: each scorecard gets only its own, so applying
+    them to every scorecard of a large store costs one look-up each, not a scan of all overrides."""
+    by_card: dict[tuple[str, str], list[Override]] = defaultdict(list)
+    for override in overrides:
+        by_card[(override.call_id, override.checklist_id)].append(override)
+    return dict(by_card)
+
+
+def _candidate(card: Scorecard, metadata: CallMetadata, options: SamplePlanOptions) -> Candidate:
+    """A candidate keeps only what ranking and picking read, since every scored call of the period is
+    held at once. Each reason ranking gives about verdicts is about one verdict on its own (left to a
+    person, weak, corrected, unsure), so a verdict is kept only when ranking finds a reason in it alone,
+    and without its evidence, rationale and probabilities, which no reason quotes."""
+    bare = card.model_copy(
+        update={
+            "verdicts": [],
+            "manipulation": [],
+            "failed_critical": [],
+            "flagged_critical": [],
+            "total": None,
+        }
+    )
+    verdicts = [
+        v.model_copy(update={"evidence": [], "rationale": "", "probabilities": {}})
+        for v in card.verdicts
+        if ranked_risks(bare.model_copy(update={"verdicts": [v]}), options)
     ]
-
-
-def _versions(stale: list[Scorecard], checklists: dict[str, Checklist]) -> str:
-    """The stale scorecards' checklists, as "inbound-service-en v2.0, now v2.1"."""
-    versions = sorted({(c.checklist_id, c.checklist_version) for c in stale})
-    return "; ".join(f"{cid} v{version}, now v{checklists[cid].version}" for cid, version in versions)
+    return Candidate(scorecard=card.model_copy(update={"verdicts": verdicts, "judge": {}}), metadata=metadata)
 
 
 class SamplePlan(BaseModel):
@@ -98,45 +143,53 @@ def plan_review(
     if (size is None) == (precision is None):
         raise ConfigError("give either --size (calls) or --precision (width of the agreement interval)")
     metadata = _call_metadata(store)
-    all_cards, reviews = store.scorecards(), store.human_reviews()
+    reviews = store.human_reviews()
     reviewed = {(r.call_id, r.checklist_id) for r in reviews}
-    in_scope = _in_scope(all_cards, metadata, checklists, period)
-    current = current_scorecards(in_scope, checklists)
-    stale_cards = [c for c in in_scope if c.checklist_version != checklists[c.checklist_id].version]
-    stale = len(stale_cards)
-    cards = [c for c in current if include_reviewed or (c.call_id, c.checklist_id) not in reviewed]
-    if not cards and stale:
-        raise ConfigError(
-            f"{stale} scorecards were scored against another version of their checklist "
-            f"({_versions(stale_cards, checklists)}): run qa-pipeline score to rescore them before sampling"
-        )
-    if precision is not None:
-        size = sample_size_for_width(precision, expected=expected_agreement, population=len(cards) or None)
-        size_reason = (
-            f"an agreement interval {precision:.0%} wide (expected agreement {expected_agreement:.0%}) "
-            f"needs {size} of {len(cards)} calls"
-        )
-    else:
-        size_reason = f"fixed size {size}"
-    assert size is not None
     # Only which items people doubt so far: the intervals need few resamples here.
-    report = calibrate(all_cards, reviews, checklists, metadata=metadata, reps=200)
-    plan_options = SamplePlanOptions(
-        size=max(size, 1),
-        risk_picks=risk_picks if risk_picks is not None else max(1, size // 4),
+    report = calibrate(_reviewed_cards(store, reviewed), reviews, checklists, metadata=metadata, reps=200)
+    # What ranks risks is known before the size is (that needs the population), and ranking reads no size.
+    risk_options = SamplePlanOptions(
+        size=1,
         controllers=controllers,
         weak_items=weak_items(report),
         corrected_items=most_corrected(store.overrides()),
         **options,
     )
-    candidates = [Candidate(scorecard=c, metadata=metadata.get(c.call_id, CallMetadata())) for c in cards]
+    candidates: list[Candidate] = []
+    stale, stale_versions = 0, set[tuple[str, str]]()
+    for card in _in_scope(store.scorecards(), metadata, checklists, period):
+        if _is_stale(card, checklists):
+            stale += 1
+            stale_versions.add((card.checklist_id, card.checklist_version))
+        elif include_reviewed or (card.call_id, card.checklist_id) not in reviewed:
+            candidates.append(_candidate(card, metadata.get(card.call_id, CallMetadata()), risk_options))
+    if not candidates and stale:
+        raise ConfigError(
+            f"{stale} scorecards were scored against another version of their checklist "
+            f"({_versions(stale_versions, checklists)}): run qa-pipeline score to rescore them before "
+            "sampling"
+        )
+    population = len(candidates)
+    if precision is not None:
+        size = sample_size_for_width(precision, expected=expected_agreement, population=population or None)
+        size_reason = (
+            f"an agreement interval {precision:.0%} wide (expected agreement {expected_agreement:.0%}) "
+            f"needs {size} of {population} calls"
+        )
+    else:
+        size_reason = f"fixed size {size}"
+    assert size is not None
+    plan_options = SamplePlanOptions.model_validate(
+        risk_options.model_dump()
+        | {"size": max(size, 1), "risk_picks": risk_picks if risk_picks is not None else max(1, size // 4)}
+    )
     picks = plan_sample(candidates, plan_options)
     sample_id = f"{period or 'all'}-seed{plan_options.seed}"
     store.save_sample(sample_id, picks, keep=reviewed)
     return SamplePlan(
         sample_id=sample_id,
         period=period,
-        population=len(cards),
+        population=population,
         size_reason=size_reason,
         options=plan_options,
         picks=picks,
@@ -150,18 +203,15 @@ def write_review_sheets(
     """One XLSX and one CSV per controller, and the plan as JSON; blind unless `show_ai`. A sheet that
     holds answers is never overwritten (they may not be imported yet): the new one is written beside it."""
     out.mkdir(parents=True, exist_ok=True)
-    records = store.call_records()
+    picked = {pick.call_id for pick in plan.picks}
     calls = {
-        call_id: CallInfo(
-            audio_path=r["audio_path"],
-            duration=r["duration"],
-            agent=r["metadata"].agent,
-            date=r["metadata"].date,
+        r.call_id: CallInfo(
+            audio_path=r.audio_path, duration=r.duration, agent=r.metadata.agent, date=r.metadata.date
         )
-        for call_id, r in records.items()
+        for r in store.calls(picked)
     }
-    cards = {(c.call_id, c.checklist_id): c for c in store.scorecards()} if show_ai else None
-    transcripts = {t.call_id: t for t in store.transcripts({pick.call_id for pick in plan.picks})}
+    cards = {(c.call_id, c.checklist_id): c for c in store.scorecards(picked)} if show_ai else None
+    transcripts = {t.call_id: t for t in store.transcripts(picked)}
     written: list[Path] = []
     controllers = sorted({name for pick in plan.picks for name in pick.reviewers})
     for controller in controllers:
@@ -208,7 +258,7 @@ def import_review_sheets(
     store: Store, files: list[Path], checklists: dict[str, Checklist]
 ) -> list[ImportResult]:
     """Good rows of every sheet are stored even when other rows are bad; re-importing changes nothing."""
-    known = set(store.call_records())
+    known = {record.call_id for record in store.calls()}
     results = []
     for path in files:
         try:
@@ -237,14 +287,21 @@ def agreement_report(
     seed: int = 0,
 ) -> AgreementReport:
     metadata = _call_metadata(store)
-    cards = _in_scope(store.scorecards(), metadata, checklists, period)
+    reviews = store.human_reviews()
+    reviewed = {(r.call_id, r.checklist_id) for r in reviews}
+    # Agreement needs the reviewed scorecards only; the others are streamed past to count the stale ones.
+    cards, stale = [], 0
+    for card in _in_scope(store.scorecards(), metadata, checklists, period):
+        stale += _is_stale(card, checklists)
+        if (card.call_id, card.checklist_id) in reviewed:
+            cards.append(card)
     kinds: dict[tuple[str, str], str] = {}
     for pick in store.sample_picks():  # a call picked at random in any sample counts as random
         key = (pick.call_id, pick.checklist_id)
         kinds[key] = "random" if pick.kind == "random" or kinds.get(key) == "random" else pick.kind
-    return calibrate(
+    report = calibrate(
         cards,
-        store.human_reviews(),
+        reviews,
         checklists,
         metadata=metadata,
         overrides=store.overrides(),
@@ -255,10 +312,11 @@ def agreement_report(
         reps=reps,
         seed=seed,
     )
+    return report.model_copy(update={"stale_scorecards": stale})
 
 
 def _scorecard_of(store: Store, call_id: str, checklist_id: str | None) -> Scorecard:
-    cards = [c for c in store.scorecards() if c.call_id == call_id]
+    cards = list(store.scorecards([call_id]))
     if checklist_id:
         cards = [c for c in cards if c.checklist_id == checklist_id]
     if not cards:
@@ -304,16 +362,16 @@ def export_scorecards(
     """Scorecards as people stand behind them (overrides applied); with `hold_back`, only calls a person
     has reviewed or corrected leave, so agents never see an unchecked AI score."""
     out.mkdir(parents=True, exist_ok=True)
-    overrides = store.overrides()
-    touched = {(r.call_id, r.checklist_id) for r in store.human_reviews()}
-    touched |= {(o.call_id, o.checklist_id) for o in overrides}
+    overrides = overrides_by_card(store.overrides())
+    touched = {(r.call_id, r.checklist_id) for r in store.human_reviews()} | set(overrides)
     result = ExportResult(written=[], held_back=[])
     for card in _in_scope(store.scorecards(), _call_metadata(store), checklists, period):
         name = f"{card.call_id}.{card.checklist_id}"
         if hold_back and (card.call_id, card.checklist_id) not in touched:
             result.held_back.append(name)
             continue
-        effective = apply_overrides(card, checklists[card.checklist_id], overrides)
+        key = (card.call_id, card.checklist_id)
+        effective = apply_overrides(card, checklists[card.checklist_id], overrides.get(key, []))
         path = out / f"{name}.json"
         write_json_atomic(path, effective)
         result.written.append(str(path))

@@ -82,7 +82,7 @@ def discover_inputs(inputs: Iterable[Path], id_from: IdFrom = "stem") -> Discove
             found.problems.append(InputProblem(str(path), "no such file or folder"))
             continue
         for source in listed:
-            problem = _id_problem(source.call_id)
+            problem = call_id_problem(source.call_id)
             if problem:
                 found.problems.append(InputProblem(str(source.path), problem))
             else:
@@ -139,7 +139,7 @@ def read_manifest(manifest: Path, id_from: IdFrom = "stem") -> tuple[list[CallSo
             continue
         if id_from == "path" and not call_id:
             call_id = derive_call_id(audio_path, root, id_from)
-        problem = _id_problem(call_id)
+        problem = call_id_problem(call_id)
         if problem:
             problems.append(InputProblem(where, problem))
             continue
@@ -222,7 +222,8 @@ def _audio_files_under(folder: Path) -> Iterator[Path]:
             yield path
 
 
-def _id_problem(call_id: str) -> str | None:
+def call_id_problem(call_id: str) -> str | None:
+    """Why a call id cannot name a call (ids become file and folder names), or None when it can."""
     if len(call_id) <= MAX_ID_LENGTH and _SAFE_ID.match(call_id):
         return None
     return (

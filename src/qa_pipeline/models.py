@@ -6,11 +6,30 @@ stages that follow; keeping them in one module keeps that contract in one place.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 Speaker = Literal["agent", "customer", "unknown"]
+Channel = Literal["voice", "chat", "email"]
+
+
+def _without_new_defaults(data: Any, defaults: dict[str, object]) -> Any:
+    """Fields added after transcripts were first stored are left out of the JSON at their defaults: the
+    transcript's JSON is part of each scorecard's cache key, and a new field would otherwise have every
+    stored call scored again. Readers get the same defaults back."""
+    if isinstance(data, dict):
+        for name, default in defaults.items():
+            if name in data and data[name] == default:
+                del data[name]
+    return data
 
 
 class CallMetadata(BaseModel):
@@ -26,6 +45,11 @@ class CallMetadata(BaseModel):
     company: str | None = Field(
         default=None, description="the company the agent answers for; checklist phrases may say {company}"
     )
+    customer_id: str | None = Field(default=None, description="the customer's id in the CRM, for joining")
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _without_new_defaults(handler(self), {"customer_id": None})
 
 
 class AudioInfo(BaseModel):
@@ -101,13 +125,28 @@ class Redaction(BaseModel):
 
 
 class Transcript(BaseModel):
-    """The transcription stage's result for one call; also the JSON written next to the audio results."""
+    """The transcription stage's result for one call; also the JSON written next to the audio results.
+
+    A conversation imported as text (a chat, an e-mail thread, a telephony system's own transcript) is a
+    transcript too, so scoring, sampling and the report read it like any call. Its `channel` lives here,
+    not in the metadata: it says where the words came from, as `channel_layout` does, while the metadata
+    is what a manifest may say about a recording (a manifest row cannot make an audio file a chat).
+    """
 
     call_id: str
-    duration: float
+    duration: float = Field(description="seconds; 0 for a conversation without times")
     language: str
     language_probability: float
-    channel_layout: Literal["stereo", "mono"]
+    channel_layout: Literal["stereo", "mono", "text"] = Field(
+        description="text: no recording, the turns came as text with their speakers (an imported "
+        "conversation); speakers are never guessed for it"
+    )
+    channel: Channel = "voice"
+    timed: bool = Field(
+        default=True,
+        description="False when the turns came without times (chats, e-mails): segment times are 0 and "
+        "mean nothing, so timing rules and time windows do not apply to it",
+    )
     segments: list[Segment]
     timings: CallTimings
     model: str
@@ -117,6 +156,10 @@ class Transcript(BaseModel):
     redactions: list[Redaction] = Field(
         default_factory=list, description="personal data removed from the text, with times for muting"
     )
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _without_new_defaults(handler(self), {"channel": "voice", "timed": True})
 
     @property
     def has_speech(self) -> bool:

@@ -1,7 +1,8 @@
 """Scoring maths: a checklist's verdicts in, a 0-100 total out.
 
 - A yes/no item earns its weight for "yes" and nothing for "no"; a scale item earns weight * value / max.
-- N/A items (only where the checklist allows them) leave the denominator.
+- N/A items leave the denominator: where the checklist allows them, and where a conversation has no times
+  for an item that rests on them (flag `no_times`: a timing rule or time window on a chat or e-mail).
 - A fatal critical item answered "no" sets the total to 0; a flag critical item answered "no" leaves the
   total as it is and lists the call for follow-up.
 - Items that need a person are left out and the scorecard is marked incomplete (a provisional total),
@@ -19,6 +20,7 @@ from qa_pipeline.checklist import Checklist, Item
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import ItemVerdict, ManipulationAttempt, Scorecard
 
+NO_TIMES = "no_times"  # an N/A the conversation decided (it has no times), not the checklist
 # A total decided on fewer of the checklist's points than this share says more about what was left to
 # people than about the call.
 MIN_POINTS_SHARE = 0.5
@@ -60,7 +62,7 @@ def score_call(
         if verdict.needs_human:  # an answer that counts until a person confirms it
             complete = False
         if verdict.answer == "na":
-            if not item.allow_na:
+            if not item.allow_na and NO_TIMES not in verdict.flags:
                 raise ConfigError(f"item {item.id}: N/A is not allowed by checklist {checklist.id}")
             continue
         points = item_points(item, verdict.answer)

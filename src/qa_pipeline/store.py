@@ -2,6 +2,11 @@
 
 SQLite in the work folder by default (WAL mode, one transaction per finished call); any SQLAlchemy URL,
 such as PostgreSQL, when several workers share the work.
+
+Readers of per-call tables are lazy: they pick each call's newest row in SQL and read it in pages of
+`PAGE_ROWS` ordered by key (keyset pagination), so a store of any size is read in bounded memory and no
+connection stays open while the caller works on a page. Lists of call ids go to the database in chunks,
+never as one `IN (...)` list, which SQLite and psycopg cap at some tens of thousands of parameters.
 """
 
 from __future__ import annotations
@@ -9,8 +14,11 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -23,14 +31,21 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Float,
+    Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
+    and_,
     create_engine,
     delete,
     event,
+    exists,
+    func,
+    or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -41,9 +56,13 @@ from qa_pipeline.errors import StoreError
 from qa_pipeline.models import Call, CallMetadata, HumanReview, Override, SamplePick, Scorecard, Transcript
 from qa_pipeline.schema import upgrade_schema
 from qa_pipeline.workers import holder_is_dead, worker_name
+from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
-DEFAULT_STORE = Path("qa-work") / "qa.sqlite"
+DEFAULT_STORE = DEFAULT_WORKSPACE.store_url
 M = TypeVar("M", bound=BaseModel)
+logger = logging.getLogger(__name__)
+PAGE_ROWS = 500
+"""Rows per page of a reader, and call ids per chunk of an id list."""
 
 metadata = MetaData()
 
@@ -71,6 +90,8 @@ transcripts_table = Table(
     Column("options", JSON, nullable=False),
     Column("transcript", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Each call's newest transcript, and calls in id order (migration 0004).
+    Index("ix_transcripts_call_newest", "call_id", "created_at"),
 )
 
 scorecards_table = Table(
@@ -83,6 +104,7 @@ scorecards_table = Table(
     Column("judge", JSON, nullable=False),
     Column("scorecard", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_scorecards_card_newest", "call_id", "checklist_id", "created_at"),
 )
 
 
@@ -128,19 +150,45 @@ sample_picks_table = Table(
 claims_table = Table(
     "claims",
     metadata,
-    # A unit of work (a transcript or scorecard cache key) one worker is doing now; deleted when done.
+    # A unit of work (a call, or a call and checklist) one worker is doing now; deleted when done.
     Column("stage", String(16), primary_key=True),
     Column("work_key", String(300), primary_key=True),
     Column("worker", String(256), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("detail", String(300), nullable=True),  # what the holder does it with: its cache key
 )
 
 Stage = Literal["transcribe", "score"]
-DEFAULT_LEASE_SECONDS = 1800.0
+# A live worker renews its claims every HEARTBEAT_SECONDS, so a lease only has to outlast a few missed
+# beats: a dead worker's claims free up within minutes, and work of any length is never done twice.
+DEFAULT_LEASE_SECONDS = 300.0
+HEARTBEAT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The answer to a claim: true when this worker won it; else who holds it, until when, doing what."""
+
+    won: bool
+    holder: str | None = None
+    expires_at: datetime | None = None
+    detail: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.won
 
 
 class CallIdTaken(StoreError):
     """A call id is stored for another recording: storing this one under it would merge two calls."""
+
+
+class CallRecord(BaseModel):
+    """A call's recording and metadata, without its transcript: small enough to hold for every call."""
+
+    call_id: str
+    audio_path: str
+    duration: float
+    metadata: CallMetadata
 
 
 class ReviewImport(BaseModel):
@@ -156,7 +204,13 @@ def transcript_cache_key(audio_sha256: str, model: str, options: dict[str, Any])
 
 
 class Store:
-    def __init__(self, location: str | Path = DEFAULT_STORE) -> None:
+    def __init__(
+        self,
+        location: str | Path = DEFAULT_STORE,
+        *,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    ) -> None:
         url = str(location)
         if "://" not in url:
             path = Path(url)
@@ -166,8 +220,13 @@ class Store:
                 raise StoreError(f"{path}: cannot create the store's folder ({exc})") from exc
             url = f"sqlite:///{path}"
         self.url = url
+        self.lease_seconds = lease_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        self._heartbeat: threading.Thread | None = None
+        self._stopping = threading.Event()
         try:
-            self.engine: Engine = create_engine(url)
+            # pre-ping: a connection the server or a firewall dropped while idle is replaced, not fatal
+            self.engine: Engine = create_engine(url, pool_pre_ping=True)
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             upgrade_schema(self.engine)
@@ -207,41 +266,61 @@ class Store:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def claim(self, stage: Stage, work_key: str, lease: float = DEFAULT_LEASE_SECONDS) -> bool:
+    def now(self, conn: Connection | None = None) -> datetime:
+        """The database's clock where workers share a server (leases and "newest" must not depend on each
+        machine's clock); on SQLite, whose one writer is this machine, this machine's (finer) clock."""
+        if self.is_sqlite:
+            return datetime.now(UTC)
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.now(own)
+        value = conn.execute(select(func.now())).scalar_one()
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def claim(self, stage: Stage, work_key: str, detail: str | None = None) -> Claim:
         """Take a unit of work unless a live worker holds it. The row is locked while it is checked
         (`FOR UPDATE SKIP LOCKED` on PostgreSQL: a row another worker is claiming right now is skipped,
-        not waited for), and taken over only if its holder is unchanged, so two workers never both win."""
-        me, now = worker_name(), datetime.now(UTC)
+        not waited for), and taken over only if its holder is unchanged, so two workers never both win.
+        A won claim is renewed by this store's heartbeat until it is released."""
+        me = worker_name()
         table = claims_table
         key = (table.c.stage == stage) & (table.c.work_key == work_key)
-        row = {
-            "stage": stage,
-            "work_key": work_key,
-            "worker": me,
-            "expires_at": now + timedelta(seconds=lease),
-        }
         try:
             with self.engine.begin() as conn:
+                now = self.now(conn)
+                row = {
+                    "stage": stage,
+                    "work_key": work_key,
+                    "worker": me,
+                    "expires_at": now + timedelta(seconds=self.lease_seconds),
+                    "detail": detail,
+                }
                 held = conn.execute(
-                    select(table.c.worker, table.c.expires_at).where(key).with_for_update(skip_locked=True)
+                    select(table.c.worker, table.c.expires_at, table.c.detail)
+                    .where(key)
+                    .with_for_update(skip_locked=True)
                 ).first()
                 if held is None:
                     done = conn.execute(
                         self._insert(table).values(**row).on_conflict_do_nothing().returning(table.c.worker)
                     )
-                    return done.first() is not None  # None: another worker is taking it right now
-                expires = held.expires_at if held.expires_at.tzinfo else held.expires_at.replace(tzinfo=UTC)
-                if held.worker != me and expires > now and not holder_is_dead(held.worker):
-                    return False
-                taken = conn.execute(
-                    update(table)
-                    .where(key, table.c.worker == held.worker, table.c.expires_at == held.expires_at)
-                    .values(worker=me, expires_at=row["expires_at"])
-                    .returning(table.c.worker)
-                )
-                return taken.first() is not None
+                    won = done.first() is not None  # not won: another worker is taking it right now
+                else:
+                    expires = _aware(held.expires_at)
+                    if held.worker != me and expires > now and not holder_is_dead(held.worker):
+                        return Claim(False, held.worker, expires, held.detail)
+                    taken = conn.execute(
+                        update(table)
+                        .where(key, table.c.worker == held.worker, table.c.expires_at == held.expires_at)
+                        .values(worker=me, expires_at=row["expires_at"], detail=detail)
+                        .returning(table.c.worker)
+                    )
+                    won = taken.first() is not None
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot claim {stage} work in {self.url}: {exc}") from exc
+        if won:
+            self._keep_beating()
+        return Claim(won)
 
     def release(self, stage: Stage, work_key: str) -> None:
         """Done (its result is stored) or given up: the claim goes."""
@@ -255,6 +334,29 @@ class Store:
                 )
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot release {stage} work in {self.url}: {exc}") from exc
+
+    def renew_claims(self) -> int:
+        """Push back the lease of every claim this worker holds; returns how many it holds."""
+        table = claims_table
+        with self.engine.begin() as conn:
+            until = self.now(conn) + timedelta(seconds=self.lease_seconds)
+            done = conn.execute(update(table).where(table.c.worker == worker_name()).values(expires_at=until))
+        return int(done.rowcount or 0)
+
+    def _keep_beating(self) -> None:
+        """Start the heartbeat on the first won claim; it runs until the store is closed or the process
+        ends (a daemon thread), renewing whatever this worker holds at each beat."""
+        if self._heartbeat is not None and self._heartbeat.is_alive():
+            return
+        self._heartbeat = threading.Thread(target=self._beat, name="qa-pipeline-claims", daemon=True)
+        self._heartbeat.start()
+
+    def _beat(self) -> None:
+        while not self._stopping.wait(self.heartbeat_seconds):
+            try:
+                self.renew_claims()
+            except SQLAlchemyError as exc:  # the next beat tries again; the lease covers a few misses
+                logger.warning("could not renew claims in %s: %s", self.url, exc)
 
     def cached_transcript(self, cache_key: str) -> Transcript | None:
         with self.engine.connect() as conn:
@@ -277,7 +379,6 @@ class Store:
         one, also when it was stored already (a cache hit): after models X, Y, then X from cache, every
         reader sees X, like the JSON file the run wrote. An id stored for other audio is refused unless
         `replace` gives it to this recording."""
-        now = datetime.now(UTC)
         call_row = {
             "call_id": call.call_id,
             "audio_path": call.audio_path,
@@ -286,7 +387,6 @@ class Store:
             "sample_rate": call.audio.sample_rate,
             "channels": call.audio.channels,
             "metadata": call.metadata.model_dump(),
-            "updated_at": now,
         }
         transcript_row = {
             "cache_key": cache_key,
@@ -295,22 +395,70 @@ class Store:
             "model": transcript.model,
             "options": transcript.options,
             "transcript": transcript.model_dump(mode="json"),
-            "created_at": now,
         }
         try:
             with self.engine.begin() as conn:
                 if not replace:
                     _refuse_other_audio(conn, call)
-                conn.execute(self._upsert(calls_table, call_row, ["call_id"]))
-                conn.execute(self._upsert(transcripts_table, transcript_row, ["cache_key", "call_id"]))
+                now = self.now(conn)
+                conn.execute(self._upsert(calls_table, {**call_row, "updated_at": now}, ["call_id"]))
+                conn.execute(
+                    self._upsert(
+                        transcripts_table, {**transcript_row, "created_at": now}, ["cache_key", "call_id"]
+                    )
+                )
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot save transcript of {call.call_id} to {self.url}: {exc}") from exc
 
-    def transcripts(self, call_ids: Iterable[str] | None = None) -> list[Transcript]:
-        """The newest transcript of every call, or of the given calls only."""
+    def transcribed_since(self, call_id: str, audio_sha256: str, since: datetime) -> Transcript | None:
+        """The call's transcript of this audio stored at or after `since` (by any worker, with any model):
+        how a worker sees that another one in the same run did the call already."""
         table = transcripts_table
-        where = [table.c.call_id.in_(list(call_ids))] if call_ids is not None else []
-        return self._newest(Transcript, table.c.transcript, [table.c.call_id], where)
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(table.c.transcript)
+                .where(
+                    table.c.call_id == call_id,
+                    table.c.audio_sha256 == audio_sha256,
+                    table.c.created_at >= since,
+                )
+                .order_by(table.c.created_at.desc())
+                .limit(1)
+            ).first()
+        return Transcript.model_validate(row[0]) if row else None
+
+    def scored_since(self, call_id: str, checklist_id: str, since: datetime) -> Scorecard | None:
+        """The call's scorecard for this checklist stored at or after `since`, by any worker and judge."""
+        table = scorecards_table
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(table.c.scorecard)
+                .where(
+                    table.c.call_id == call_id,
+                    table.c.checklist_id == checklist_id,
+                    table.c.created_at >= since,
+                )
+                .where(~table.c.cache_key.startswith("failed:"))
+                .order_by(table.c.created_at.desc())
+                .limit(1)
+            ).first()
+        return Scorecard.model_validate(row[0]) if row else None
+
+    def transcripts(self, call_ids: Iterable[str] | None = None) -> Iterator[Transcript]:
+        """The newest transcript of every call, or of the given calls only, in call id order, read lazily."""
+        table = transcripts_table
+        return self._newest(Transcript, table.c.transcript, [table.c.call_id], call_ids)
+
+    def transcript_count(self, call_ids: Iterable[str] | None = None) -> int:
+        """Calls with a transcript (among the given calls): what `transcripts` will yield, counted in SQL."""
+        column = transcripts_table.c.call_id
+        query = select(func.count(func.distinct(column)))
+        with self.engine.connect() as conn:
+            if call_ids is None:
+                return int(conn.execute(query).scalar_one())
+            return sum(
+                int(conn.execute(query.where(column.in_(chunk))).scalar_one()) for chunk in _chunks(call_ids)
+            )
 
     def cached_scorecard(self, cache_key: str) -> Scorecard | None:
         with self.engine.connect() as conn:
@@ -327,11 +475,12 @@ class Store:
             "checklist_version": scorecard.checklist_version,
             "judge": scorecard.judge,
             "scorecard": scorecard.model_dump(mode="json"),
-            "created_at": datetime.now(UTC),
         }
         try:
             with self.engine.begin() as conn:
-                conn.execute(self._upsert(scorecards_table, row, ["cache_key"]))
+                conn.execute(
+                    self._upsert(scorecards_table, {**row, "created_at": self.now(conn)}, ["cache_key"])
+                )
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot save scorecard of {scorecard.call_id} to {self.url}: {exc}") from exc
 
@@ -343,42 +492,82 @@ class Store:
                 conn.execute(
                     update(scorecards_table)
                     .where(scorecards_table.c.cache_key == cache_key)
-                    .values(created_at=datetime.now(UTC))
+                    .values(created_at=self.now(conn))
                 )
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot update scorecard {cache_key[:12]} in {self.url}: {exc}") from exc
 
-    def scorecards(self) -> list[Scorecard]:
-        """The newest scorecard of every call for every checklist it was scored against."""
+    def scorecards(self, call_ids: Iterable[str] | None = None) -> Iterator[Scorecard]:
+        """The newest scorecard of every call (or of the given calls) for every checklist it was scored
+        against, in (call id, checklist id) order, read lazily."""
         table = scorecards_table
-        return self._newest(Scorecard, table.c.scorecard, [table.c.call_id, table.c.checklist_id])
+        return self._newest(Scorecard, table.c.scorecard, [table.c.call_id, table.c.checklist_id], call_ids)
 
     def _newest(
-        self, model: type[M], payload: Column[Any], keys: list[Column[Any]], where: list[Any] | None = None
-    ) -> list[M]:
-        """Rows are never deleted: a newer row for the same keys (a re-run) wins; results in key order."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(*keys, payload).where(*(where or [])).order_by(payload.table.c.created_at)
-            ).all()
-        newest = {tuple(row[:-1]): row[-1] for row in rows}
-        return [model.model_validate(newest[key]) for key in sorted(newest)]
+        self,
+        model: type[M],
+        payload: Column[Any],
+        keys: list[Column[Any]],
+        call_ids: Iterable[str] | None,
+    ) -> Iterator[M]:
+        """Rows are never deleted: a newer row for the same keys (a re-run, or a cached one made current
+        again) wins, chosen in SQL so that only current rows leave the database. Equal times (a clock
+        that did not move) go to the larger cache key, so every page agrees on which row is current."""
+        table = payload.table
+        newer = table.alias("newer")
+        later = or_(
+            newer.c.created_at > table.c.created_at,
+            and_(newer.c.created_at == table.c.created_at, newer.c.cache_key > table.c.cache_key),
+        )
+        current = ~exists().where(*(newer.c[key.name] == key for key in keys), later)
+        query = select(*keys, payload).where(current)
+        for row in self._pages(query, keys, call_ids):
+            yield model.model_validate(row[-1])
 
-    def call_records(self) -> dict[str, dict[str, Any]]:
-        """Audio path, duration and metadata of every call, for sampling and review sheets."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    calls_table.c.call_id,
-                    calls_table.c.audio_path,
-                    calls_table.c.duration,
-                    calls_table.c.metadata,
-                )
-            ).all()
+    def calls(self, call_ids: Iterable[str] | None = None) -> Iterator[CallRecord]:
+        """Every call (or the given ones) in call id order, read lazily."""
+        table = calls_table
+        query = select(table.c.call_id, table.c.audio_path, table.c.duration, table.c.metadata)
+        for call_id, path, duration, meta in self._pages(query, [table.c.call_id], call_ids):
+            yield CallRecord(
+                call_id=call_id, audio_path=path, duration=duration, metadata=CallMetadata(**meta)
+            )
+
+    def call_records(self, call_ids: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Audio path, duration and metadata by call id, for callers that look calls up (review sheets,
+        audio muting); a small record per call, no transcript."""
         return {
-            call_id: {"audio_path": path, "duration": duration, "metadata": CallMetadata(**meta)}
-            for call_id, path, duration, meta in rows
+            record.call_id: {
+                "audio_path": record.audio_path,
+                "duration": record.duration,
+                "metadata": record.metadata,
+            }
+            for record in self.calls(call_ids)
         }
+
+    def _pages(
+        self, query: Select[Any], keys: list[Column[Any]], call_ids: Iterable[str] | None
+    ) -> Iterator[Any]:
+        """The query's rows in key order, a page at a time: each page starts after the last key seen
+        (keyset pagination), so no page costs more than the first and no connection is held between
+        pages. Given call ids are sorted and sent in chunks."""
+        chunks: Iterable[list[str] | None] = [None] if call_ids is None else _chunks(call_ids)
+        for chunk in chunks:
+            bounded = query if chunk is None else query.where(keys[0].in_(chunk))
+            after: tuple[Any, ...] | None = None
+            while True:
+                page = bounded.order_by(*keys).limit(PAGE_ROWS)
+                if after is not None:
+                    page = page.where(tuple_(*keys) > tuple_(*after))
+                try:
+                    with self.engine.connect() as conn:
+                        rows = conn.execute(page).all()
+                except SQLAlchemyError as exc:
+                    raise StoreError(f"cannot read {keys[0].table} from {self.url}: {exc}") from exc
+                yield from rows
+                if len(rows) < PAGE_ROWS:
+                    break
+                after = tuple(rows[-1][: len(keys)])
 
     def save_reviews(self, reviews: list[HumanReview]) -> ReviewImport:
         """Upsert reviews in one transaction; importing the same sheet twice changes nothing."""
@@ -478,7 +667,20 @@ class Store:
         return statement.on_conflict_do_update(index_elements=keys, set_=updates)
 
     def close(self) -> None:
+        self._stopping.set()
         self.engine.dispose()
+
+
+def _chunks(call_ids: Iterable[str]) -> Iterator[list[str]]:
+    """Distinct ids, sorted, `PAGE_ROWS` at a time: each chunk is one bounded `IN (...)` list."""
+    ordered = sorted(set(call_ids))
+    for start in range(0, len(ordered), PAGE_ROWS):
+        yield ordered[start : start + PAGE_ROWS]
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _refuse_other_audio(conn: Connection, call: Call) -> None:

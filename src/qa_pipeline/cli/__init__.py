@@ -1,6 +1,7 @@
 """The `qa-pipeline` command: a thin layer over the Python API.
 
-Heavy libraries (faster-whisper, CTranslate2) are imported inside the commands, so `--help` stays instant.
+Each command imports the library inside its function, so `--help` and the parsing of options load no
+model, database layer (SQLAlchemy), statistics (scipy) or spreadsheet code (openpyxl).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from qa_pipeline.cli.calibrate import calibrate
 from qa_pipeline.cli.checklist import checklist_app
 from qa_pipeline.cli.demo import demo
 from qa_pipeline.cli.export import export
+from qa_pipeline.cli.import_conversations import import_conversations
 from qa_pipeline.cli.redact_audio import redact_audio
 from qa_pipeline.cli.report import report
 from qa_pipeline.cli.reviews import export_scores, import_scores, override
@@ -38,6 +40,7 @@ app.command()(transcribe)
 app.command()(score)
 app.command()(sample)
 app.command(name="import-scores")(import_scores)
+app.command(name="import-conversations")(import_conversations)
 app.command()(calibrate)
 app.command(name="fit-thresholds")(fit_thresholds)
 app.command()(override)

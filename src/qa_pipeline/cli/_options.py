@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,12 +13,13 @@ from qa_pipeline.checklist import Checklist, load_checklists
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.ingest import IdFrom
 from qa_pipeline.judging.backends import resolve_backend
-from qa_pipeline.judging.options import TEAM_THRESHOLDS, JudgeOptions
+from qa_pipeline.judging.options import JudgeOptions
 from qa_pipeline.resources import default_checklists
-from qa_pipeline.store import DEFAULT_STORE
+from qa_pipeline.whisper_models import unknown_language
+from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
 StoreOption = Annotated[str, typer.Option(help="SQLite file or SQLAlchemy URL of the project store.")]
-DEFAULT_STORE_TEXT = str(DEFAULT_STORE)
+DEFAULT_STORE_TEXT = str(DEFAULT_WORKSPACE.store_url)
 ChecklistOption = Annotated[
     list[Path] | None,
     typer.Option(
@@ -46,7 +48,7 @@ PoolItemsOption = Annotated[
     bool, typer.Option("--pool-items", help="Pool items with the same id across checklists.")
 ]
 
-# Transcription (transcribe, run).
+# Transcription (transcribe, run, demo).
 LanguageOption = Annotated[
     str | None, typer.Option(help="Force a language (ru, en); default detects per call.")
 ]
@@ -68,7 +70,7 @@ ReplaceOption = Annotated[
 ]
 
 # The judge (score, run, demo).
-DEFAULT_THRESHOLDS = Path("qa-work") / TEAM_THRESHOLDS  # fit-thresholds writes it, score reads it
+DEFAULT_THRESHOLDS = DEFAULT_WORKSPACE.thresholds  # fit-thresholds writes it, score reads it
 # run and demo also take Whisper options, so their judge's backend and model flags say whose they are.
 PREFIXED_JUDGE_FLAGS = {"backend": "--judge-backend", "model": "--judge-model"}
 
@@ -88,3 +90,16 @@ def judge_options(flags: dict[str, str] | None = None, **values: Any) -> JudgeOp
 def judge_device(device: str, backend: str, base_url: str | None) -> str:
     """The judge's share of a --device that Whisper uses too: a judge server decides its own device."""
     return "auto" if resolve_backend(backend, base_url) == "openai" else device
+
+
+def parse_languages(value: str | None) -> tuple[str, ...] | None:
+    codes = tuple(code.strip() for code in (value or "").split(",") if code.strip())
+    check_languages(codes, "--languages")
+    return codes or None
+
+
+def check_languages(codes: Iterable[str], option: str) -> None:
+    for code in codes:
+        problem = unknown_language(code)
+        if problem:
+            raise typer.BadParameter(problem, param_hint=option)

@@ -15,21 +15,23 @@ from qa_pipeline.cli._options import (
     StoreOption,
     checklists_by_id,
 )
-from qa_pipeline.exports import export_tables
-from qa_pipeline.store import Store
+from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
 
 def export(
     fmt: Annotated[
         Literal["csv", "jsonl", "parquet"], typer.Option("--format", help="csv, jsonl or parquet.")
     ] = "csv",
-    out: Annotated[Path, typer.Option(help="Folder for one file per table.")] = Path("qa-work/tables"),
+    out: Annotated[Path, typer.Option(help="Folder for one file per table.")] = DEFAULT_WORKSPACE.tables,
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Calls, segments, scorecards, verdicts, reviews, overrides and agreement, one file per table with
     stable columns (README); CSV cells a spreadsheet would run as formulas are neutralised."""
+    from qa_pipeline.exports import export_tables
+    from qa_pipeline.store import Store
+
     written = export_tables(Store(store), checklists_by_id(checklist), out, fmt)
     if as_json:
         report = {name: {"file": str(path), "rows": rows} for name, (path, rows) in written.items()}

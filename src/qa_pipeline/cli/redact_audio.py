@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 
 from qa_pipeline.cli._options import DEFAULT_STORE_TEXT, JsonOption, StoreOption
-from qa_pipeline.redaction.muting import MARGIN, mute_recordings, transcripts_in_folder
-from qa_pipeline.store import Store
+from qa_pipeline.redaction.muting import MARGIN
 
 
 def redact_audio(
@@ -26,6 +25,9 @@ def redact_audio(
     """Write a copy of each transcribed recording with its card, phone and passport numbers, e-mails,
     codes and other personal data silenced (only the speaker's channel of a stereo call), at the
     original sample rate and channels. The recordings are found in the store; originals stay untouched."""
+    from qa_pipeline.redaction.muting import mute_recordings, transcripts_in_folder
+    from qa_pipeline.store import Store
+
     project = Store(store)
     found = transcripts_in_folder(transcripts) if transcripts else project.transcripts()
     paths = {call_id: record["audio_path"] for call_id, record in project.call_records().items()}

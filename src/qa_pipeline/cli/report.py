@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from qa_pipeline.calibration import TrustRule
 from qa_pipeline.cli._options import (
     DEFAULT_STORE_TEXT,
     ChecklistOption,
@@ -20,14 +19,11 @@ from qa_pipeline.cli._options import (
     ThresholdOption,
     checklists_by_id,
 )
-from qa_pipeline.report import write_html_report
-from qa_pipeline.report.data import build_report
-from qa_pipeline.report.text import check_language
-from qa_pipeline.store import Store
+from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
 
 def report(
-    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("qa-work/report.html"),
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = DEFAULT_WORKSPACE.report,
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
     lang: Annotated[
@@ -44,6 +40,12 @@ def report(
 ) -> None:
     """One self-contained HTML file: overview, agents and teams, checklist items with AI-human agreement,
     and each call's transcript and scorecard with its evidence (click a quote to hear it)."""
+    from qa_pipeline.calibration import TrustRule
+    from qa_pipeline.report import write_html_report
+    from qa_pipeline.report.data import build_report
+    from qa_pipeline.report.text import check_language
+    from qa_pipeline.store import Store
+
     data = build_report(
         Store(store),
         checklists_by_id(checklist),

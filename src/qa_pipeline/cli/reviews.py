@@ -16,14 +16,7 @@ from qa_pipeline.cli._options import (
     StoreOption,
     checklists_by_id,
 )
-from qa_pipeline.cli._output import stderr
-from qa_pipeline.human_control import (
-    ImportResult,
-    export_scorecards,
-    import_review_sheets,
-    record_override,
-)
-from qa_pipeline.store import Store
+from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
 
 def import_scores(
@@ -33,28 +26,17 @@ def import_scores(
     as_json: JsonOption = False,
 ) -> None:
     """Check every cell; bad rows are reported by sheet, row and column and good rows still import."""
-    results = run_import(Store(store), files, checklist, quiet=as_json)
+    from qa_pipeline.cli._summaries import print_imports
+    from qa_pipeline.human_control import import_review_sheets
+    from qa_pipeline.store import Store
+
+    results = import_review_sheets(Store(store), files, checklists_by_id(checklist))
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in results], indent=2, ensure_ascii=False))
+    else:
+        print_imports(results)
     if any(r.problems for r in results):
         raise typer.Exit(code=1)
-
-
-def run_import(
-    store: Store, files: list[Path], checklist: list[Path] | None, *, quiet: bool = False
-) -> list[ImportResult]:
-    results = import_review_sheets(store, files, checklists_by_id(checklist))
-    if not quiet:
-        for result in results:
-            for problem in result.problems:
-                stderr.print(f"[red]rejected[/red] {problem}", highlight=False, soft_wrap=True)
-            counts = result.counts
-            typer.echo(
-                f"{result.file}: {counts.inserted} new, {counts.updated} changed, "
-                f"{counts.unchanged} unchanged, {result.unanswered} not answered yet, "
-                f"{len(result.problems)} rejected"
-            )
-    return results
 
 
 def override(
@@ -71,6 +53,9 @@ def override(
     as_json: JsonOption = False,
 ) -> None:
     """Correct an AI verdict; the AI's answer is kept beside the override and overrides are counted."""
+    from qa_pipeline.human_control import record_override
+    from qa_pipeline.store import Store
+
     before, after = record_override(
         Store(store),
         checklists_by_id(checklist),
@@ -95,9 +80,9 @@ def _total(value: float | None) -> str:
 
 
 def export_scores(
-    out: Annotated[Path, typer.Option(help="Folder for the scorecards people stand behind.")] = Path(
-        "qa-work/export"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Folder for the scorecards people stand behind.")
+    ] = DEFAULT_WORKSPACE.scores_export,
     hold_back: Annotated[
         bool,
         typer.Option(
@@ -110,6 +95,9 @@ def export_scores(
     as_json: JsonOption = False,
 ) -> None:
     """Write scorecards with overrides applied, e.g. for agents' feedback or a BI tool."""
+    from qa_pipeline.human_control import export_scorecards
+    from qa_pipeline.store import Store
+
     result = export_scorecards(
         Store(store), checklists_by_id(checklist), out, hold_back=hold_back, period=period
     )

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from qa_pipeline.cli._options import (
     DEFAULT_STORE_TEXT,
@@ -17,10 +16,8 @@ from qa_pipeline.cli._options import (
     StoreOption,
     checklists_by_id,
 )
-from qa_pipeline.cli._output import stdout
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.human_control import SamplePlan, plan_review, write_review_sheets
-from qa_pipeline.store import Store
+from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
 
 def sample(
@@ -51,14 +48,18 @@ def sample(
     include_reviewed: Annotated[
         bool, typer.Option("--include-reviewed", help="Also pick calls people have already reviewed.")
     ] = False,
-    out: Annotated[Path, typer.Option(help="Folder for the review sheets and plan.json.")] = Path(
-        "qa-work/review"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Folder for the review sheets and plan.json.")
+    ] = DEFAULT_WORKSPACE.review,
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Seeded stratified random sample plus labelled risk picks; one blind XLSX and CSV per controller."""
+    from qa_pipeline.cli._summaries import print_plan
+    from qa_pipeline.human_control import plan_review, write_review_sheets
+    from qa_pipeline.store import Store
+
     names = [name.strip() for name in controllers.split(",") if name.strip()]
     if not names:
         raise ConfigError("--controllers needs at least one name")
@@ -86,20 +87,3 @@ def sample(
         return
     print_plan(plan)
     typer.echo(f"Review sheets ({'with AI answers' if show_ai else 'blind'}): {', '.join(map(str, files))}")
-
-
-def print_plan(plan: SamplePlan) -> None:
-    table = Table(title=f"Sample {plan.sample_id}: {len(plan.picks)} of {plan.population} calls")
-    for name in ("call", "checklist", "kind", "controllers", "why"):
-        table.add_column(name)
-    for pick in plan.picks:
-        table.add_row(
-            pick.call_id, pick.checklist_id, pick.kind, ", ".join(pick.reviewers), "; ".join(pick.reasons)
-        )
-    stdout.print(table)
-    typer.echo(f"Size: {plan.size_reason}.")
-    if plan.stale_scorecards:
-        typer.echo(
-            f"Not sampled: {plan.stale_scorecards} calls scored against another version of their checklist "
-            "(run qa-pipeline score to rescore them)."
-        )

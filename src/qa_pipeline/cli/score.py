@@ -9,23 +9,26 @@ from typing import Annotated
 import typer
 
 from qa_pipeline.checklist import load_checklists
-from qa_pipeline.cli._options import DEFAULT_THRESHOLDS, JsonOption, judge_options
-from qa_pipeline.cli._scoring import print_scoring_summary, run_scoring
+from qa_pipeline.cli._options import (
+    DEFAULT_STORE_TEXT,
+    DEFAULT_THRESHOLDS,
+    JsonOption,
+    StoreOption,
+    judge_options,
+)
 from qa_pipeline.judging.options import make_judge
 from qa_pipeline.resources import default_checklists
-from qa_pipeline.store import DEFAULT_STORE, Store
+from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
 
 def score(
     checklist: Annotated[
         list[Path] | None, typer.Option(help="Checklist file or folder (repeatable); default checklists/.")
     ] = None,
-    store: Annotated[str, typer.Option(help="SQLite file or SQLAlchemy URL of the project store.")] = str(
-        DEFAULT_STORE
-    ),
-    out: Annotated[Path, typer.Option(help="Folder for <call_id>.json scorecards.")] = Path(
-        "qa-work/scorecards"
-    ),
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    out: Annotated[
+        Path, typer.Option(help="Folder for <call_id>.json scorecards.")
+    ] = DEFAULT_WORKSPACE.scorecards,
     backend: Annotated[
         str,
         typer.Option(
@@ -103,6 +106,10 @@ def score(
     as_json: JsonOption = False,
 ) -> None:
     """Score every transcribed call; evidence is checked in the transcript, confidence comes from tokens."""
+    from qa_pipeline.cli._summaries import print_scoring_summary, scoring_failed, terminal_track
+    from qa_pipeline.judging.score_batch import score_store
+    from qa_pipeline.store import Store
+
     checklists = load_checklists(checklist or [default_checklists()])
     options = judge_options(
         backend=backend,
@@ -119,12 +126,19 @@ def score(
         redact_pii=redact_pii,
     )
     judge = make_judge(options)
-    results = run_scoring(
-        Store(store), checklists, judge, out, force, call, show_progress=not as_json, batch_size=batch_size
+    results = score_store(
+        Store(store),
+        checklists,
+        judge,
+        out,
+        calls=call,
+        force=force,
+        batch_size=batch_size,
+        track=terminal_track(not as_json),
     )
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in results], indent=2, ensure_ascii=False))
     else:
         print_scoring_summary(results)
-    if any(r.status in ("failed", "skipped") for r in results):
+    if scoring_failed(results):
         raise typer.Exit(code=1)

@@ -10,8 +10,6 @@ import typer
 
 from qa_pipeline.cli._options import DEFAULT_STORE_TEXT, DEFAULT_THRESHOLDS, JsonOption, StoreOption
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.judging.thresholds import fit_from_reviews, write_thresholds
-from qa_pipeline.store import Store
 
 
 def fit_thresholds(
@@ -27,6 +25,9 @@ def fit_thresholds(
 ) -> None:
     """Fit, per checklist item, the p(yes) at which the items judge answers yes, on the calls controllers
     reviewed; re-score afterwards (`score --force`) for the new thresholds to take effect."""
+    from qa_pipeline.judging.thresholds import fit_from_reviews, write_thresholds
+    from qa_pipeline.store import Store
+
     opened = Store(store)
     fitted = fit_from_reviews(opened.scorecards(), opened.human_reviews(), min_calls)
     if not fitted:

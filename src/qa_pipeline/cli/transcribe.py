@@ -3,35 +3,31 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from qa_pipeline.batch import BatchSummary, CallResult, summarise, transcribe_batch
 from qa_pipeline.cli._options import (
+    DEFAULT_STORE_TEXT,
     IdFromOption,
     JsonOption,
     LanguageOption,
     LanguagesOption,
     ReplaceOption,
+    StoreOption,
+    check_languages,
+    parse_languages,
 )
-from qa_pipeline.cli._output import minutes, stderr, with_progress
-from qa_pipeline.ingest import IdFrom, InputProblem, discover_inputs
-from qa_pipeline.store import DEFAULT_STORE, Store
-from qa_pipeline.transcribe import TranscribeOptions, Transcriber
-from qa_pipeline.whisper_models import unknown_language
+from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
 
 def transcribe(
     inputs: Annotated[list[Path], typer.Argument(help="Audio files, folders of audio, or a manifest CSV.")],
-    out: Annotated[Path, typer.Option(help="Folder for <call_id>.json transcripts.")] = Path(
-        "qa-work/transcripts"
-    ),
-    store: Annotated[str, typer.Option(help="SQLite file or SQLAlchemy URL of the project store.")] = str(
-        DEFAULT_STORE
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Folder for <call_id>.json transcripts.")
+    ] = DEFAULT_WORKSPACE.transcripts,
+    store: StoreOption = DEFAULT_STORE_TEXT,
     whisper_model: Annotated[
         str,
         typer.Option(
@@ -76,6 +72,11 @@ def transcribe(
     as_json: JsonOption = False,
 ) -> None:
     """Transcribe calls with faster-whisper; stereo calls get agent and customer turns."""
+    from qa_pipeline.batch import transcribe_inputs
+    from qa_pipeline.cli._summaries import print_input_problems, print_transcription_summary, terminal_track
+    from qa_pipeline.store import Store
+    from qa_pipeline.transcribe import TranscribeOptions
+
     check_languages([language] if language else [], "--language")
     options = TranscribeOptions(
         whisper_model=whisper_model,
@@ -92,76 +93,20 @@ def transcribe(
         redact_pii=redact_pii,
         max_minutes=max_minutes,
     )
-    results, problems, summary = run_transcription(
-        inputs, options, Store(store), out, force, show_progress=not as_json, id_from=id_from, replace=replace
+    run = transcribe_inputs(
+        inputs,
+        options,
+        Store(store),
+        out,
+        force=force,
+        id_from=id_from,
+        replace=replace,
+        track=terminal_track(not as_json),
     )
     if as_json:
-        typer.echo(json.dumps(transcription_report(results, problems, summary), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(run.as_json(), indent=2, ensure_ascii=False))
     else:
-        print_transcription_summary(problems, results, summary)
-    if problems or summary.failed:
+        print_input_problems(run)
+        print_transcription_summary(run)
+    if not run.ok:
         raise typer.Exit(code=1)
-
-
-def parse_languages(value: str | None) -> tuple[str, ...] | None:
-    codes = tuple(code.strip() for code in (value or "").split(",") if code.strip())
-    check_languages(codes, "--languages")
-    return codes or None
-
-
-def check_languages(codes: Iterable[str], option: str) -> None:
-    for code in codes:
-        problem = unknown_language(code)
-        if problem:
-            raise typer.BadParameter(problem, param_hint=option)
-
-
-def run_transcription(
-    inputs: list[Path],
-    options: TranscribeOptions,
-    store: Store,
-    out: Path,
-    force: bool,
-    show_progress: bool,
-    limit: int = 0,
-    id_from: IdFrom = "stem",
-    replace: bool = False,
-) -> tuple[list[CallResult], list[InputProblem], BatchSummary]:
-    found = discover_inputs(inputs, id_from)
-    found.sources = found.sources[: limit or None]
-    for problem in found.problems:
-        stderr.print(f"[red]skipped[/red] {problem.source}: {problem.reason}", highlight=False)
-    transcriber = Transcriber(options)
-    results: list[CallResult] = []
-    with store.exclusive_writer():
-        batch = transcribe_batch(found.sources, transcriber, store, out, force=force, replace=replace)
-        for result in with_progress(batch, len(found.sources), "transcribing", show_progress):
-            if result.status == "failed":
-                stderr.print(f"[red]failed[/red] {result.reason}", highlight=False)
-            elif result.reason and result.status != "claimed":
-                stderr.print(f"[yellow]warning[/yellow] {result.reason}", highlight=False)
-            results.append(result)
-    return results, found.problems, summarise(results)
-
-
-def transcription_report(
-    results: list[CallResult], problems: list[InputProblem], summary: BatchSummary
-) -> dict[str, object]:
-    return {
-        "results": [r.model_dump() for r in results],
-        "skipped": [{"source": p.source, "reason": p.reason} for p in problems],
-        "summary": {**summary.model_dump(), "real_time_factor": summary.real_time_factor},
-    }
-
-
-def print_transcription_summary(
-    problems: list[InputProblem], results: list[CallResult], summary: BatchSummary
-) -> None:
-    speed = f", {summary.real_time_factor:.1f}x real time" if summary.real_time_factor else ""
-    failed = summary.failed + len(problems)
-    typer.echo(
-        f"{len(results)} calls: {summary.transcribed} transcribed, {summary.cached} cached, "
-        + (f"{summary.claimed} left to other workers, " if summary.claimed else "")
-        + f"{failed} failed; "
-        f"{minutes(summary.audio_seconds)} of audio in {minutes(summary.processing_seconds)}{speed}"
-    )

@@ -1,7 +1,8 @@
 """Score one call against one checklist: rule items by their rules, the rest by an LLM judge.
 
 First every item's `applies_if` gate and every phrase or timing rule is decided from the transcript
-(`source: rule`). The items left go to the model in one of two modes:
+(`source: rule`); on a conversation without times (a chat, an e-mail) an item resting on times, by its
+rule or its window, is N/A (`no_times`). The items left go to the model in one of two modes:
 - `items`: one question per item on a shared, cached prefix, answered from the allowed answers' token
   probabilities (small local models on CPU: nothing to generate, confidence for free); evidence is a
   transcript line the model points at, quoted by the code with its timestamps;
@@ -63,7 +64,9 @@ from qa_pipeline.judging.rules import (
     missing_placeholders,
     not_applicable,
     phrase_verdict,
+    times_needed,
     timing_verdict,
+    untimed_verdict,
 )
 from qa_pipeline.judging.thresholds import DEFAULT_THRESHOLD, THRESHOLDS_FILE, thresholds_for
 from qa_pipeline.models import Evidence, ItemVerdict, ManipulationAttempt, Scorecard, Transcript
@@ -248,6 +251,10 @@ class Judge:
             job.decided = {item.id: _no_speech(item) for item in checklist.items}
             return job
         for item in checklist.items:
+            needed = None if labelled.timed else times_needed(item)
+            if needed is not None:
+                job.decided[item.id] = untimed_verdict(item, labelled, needed)
+                continue
             if item.applies_if is not None:
                 holds, why = condition_by_rules(item.applies_if, item, labelled, values)
                 if not holds and item.applies_if.question is None:
@@ -432,6 +439,8 @@ class Judge:
                 )
             if as_said is not None:
                 verdict = _unmoved_by_attempt(verdict, as_said.decided.get(item.id))
+            if not transcript.timed:
+                verdict = _without_times(verdict)
             verdicts.append(self._fatal_certainty(item, verdict))
         return score_call(checklist, transcript.call_id, verdicts, judge, manipulation=job.attempts)
 
@@ -524,6 +533,12 @@ def _unmoved_by_attempt(verdict: ItemVerdict, as_said: ItemVerdict | None) -> It
             f"{as_said.answer!r}: a person should confirm; {verdict.rationale}",
         }
     )
+
+
+def _without_times(verdict: ItemVerdict) -> ItemVerdict:
+    """Evidence from a conversation without times points at a line, not at a moment to play."""
+    evidence = [e.model_copy(update={"start": None, "end": None}) for e in verdict.evidence]
+    return verdict.model_copy(update={"evidence": evidence})
 
 
 def _garbled(item: Item, heard: float) -> ItemVerdict:

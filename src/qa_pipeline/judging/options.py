@@ -21,7 +21,6 @@ from qa_pipeline.judging.backends import (
 from qa_pipeline.judging.judge import Judge, JudgeMode, shipped_thresholds
 from qa_pipeline.judging.thresholds import thresholds_for
 
-TEAM_THRESHOLDS = "judge-thresholds.yaml"  # a team's fitted thresholds, in its work folder
 BACKEND_OPTIONS = frozenset({"model", "device", "base_url", "api_key_env", "max_new_tokens", "threads"})
 
 

@@ -4,6 +4,9 @@ Commercial speech analytics decides much of a QA form this way (phrases said by 
 window, silences, overtalk). A rule's verdict says `source: rule`, carries the matched words with their
 timestamps as evidence, and takes its confidence from the ASR's word probabilities: a rule is only as
 sure as the words it heard.
+
+A conversation without times (a chat, an e-mail) has no silences, talk shares or "first 30 seconds": an
+item resting on them does not apply to it (`no_times`), rather than being measured on made-up times.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from qa_pipeline.checklist import PLACEHOLDER, Checklist, Condition, Item, PhraseRule, Scope, TimingRule
 from qa_pipeline.judging.phrases import PhraseMatch, asr_confidence, find_phrase, spoken_words
 from qa_pipeline.models import Evidence, ItemVerdict, Transcript
+from qa_pipeline.scoring import NO_TIMES
 
 RULES_VERSION = "rules-v1"  # part of the scorecard cache key: a change in matching re-scores calls
 # Below this mean ASR word probability a transcript is too garbled to conclude that something was *not*
@@ -112,7 +116,7 @@ def phrase_verdict(
         )
     shown = outcome.forbidden or outcome.found
     if outcome.forbidden:
-        rationale = "said " + "; ".join(f"{m.quote!r} ({m.words[0].start:.1f} s)" for m in outcome.forbidden)
+        rationale = _said(outcome.forbidden, transcript.timed)
         confidence = _mean([m.probability for m in outcome.forbidden])
     elif outcome.missing:
         rationale = "not said: " + "; ".join(repr(p) for p in outcome.missing)
@@ -130,7 +134,7 @@ def phrase_verdict(
                 source="rule",
             )
     else:
-        rationale = "said " + "; ".join(f"{m.quote!r} ({m.words[0].start:.1f} s)" for m in outcome.found)
+        rationale = _said(outcome.found, transcript.timed)
         confidence = _mean([m.probability for m in outcome.found]) if outcome.found else 1.0
     return ItemVerdict(
         item_id=item.id,
@@ -138,6 +142,28 @@ def phrase_verdict(
         evidence=[_evidence(m) for m in shown],
         rationale=rationale,
         confidence=round(confidence, 4),
+        source="rule",
+    )
+
+
+def times_needed(item: Item) -> str | None:
+    """What of the item rests on times (its timing rule, its time window), or None."""
+    if item.timing is not None:
+        return f"its {item.timing.metric} rule"
+    if item.scope.window is not None or (item.phrases is not None and item.phrases.window is not None):
+        return "its time window"
+    return None
+
+
+def untimed_verdict(item: Item, transcript: Transcript, needed: str) -> ItemVerdict:
+    """N/A, whatever the checklist allows: the conversation cannot be measured the way the item asks."""
+    return ItemVerdict(
+        item_id=item.id,
+        answer="na",
+        rationale=f"does not apply: the conversation ({transcript.channel}) has no times, which {needed} "
+        "needs",
+        confidence=1.0,
+        flags=[NO_TIMES],
         source="rule",
     )
 
@@ -183,18 +209,27 @@ def timing_verdict(item: Item, rule: TimingRule, transcript: Transcript) -> Item
 def condition_by_rules(
     condition: Condition, item: Item, transcript: Transcript, values: dict[str, str]
 ) -> tuple[bool, str]:
-    """Whether the phrases or timing of `applies_if` hold, and what was found (for the N/A rationale)."""
-    if condition.timing is not None:
+    """Whether the phrases or timing of `applies_if` hold, and what was found (for the N/A rationale).
+
+    Without times only the phrases can hold, and only when they look at no time window."""
+    unmeasured: list[str] = []
+    if condition.timing is not None and not transcript.timed:
+        unmeasured.append(condition.timing.metric)
+    elif condition.timing is not None:
         value, _ = timing_value(condition.timing, transcript)
         if timing_holds(condition.timing, value):
             return True, f"{condition.timing.metric} = {value:.2f}"
-    if condition.phrases is not None:
+    if condition.phrases is not None and condition.phrases.window is not None and not transcript.timed:
+        unmeasured.append("a time window")
+    elif condition.phrases is not None:
         try:
             outcome = check_phrases(condition.phrases, item.scope, transcript, values)
         except MissingPlaceholder:
             return False, "a placeholder of the condition has no value"
         if outcome.passed:
             return True, "said " + "; ".join(repr(m.quote) for m in outcome.found)
+    if unmeasured:
+        return False, f"condition not met (the conversation has no times for {' or '.join(unmeasured)})"
     return False, "condition not met"
 
 
@@ -216,6 +251,13 @@ def _evidence(match: PhraseMatch) -> Evidence:
         start=match.words[0].start,
         end=match.words[-1].end,
         match_score=round(match.similarity, 1),
+    )
+
+
+def _said(matches: list[PhraseMatch], timed: bool) -> str:
+    """The phrases found, each with when it was said where the conversation has times."""
+    return "said " + "; ".join(
+        f"{m.quote!r} ({m.words[0].start:.1f} s)" if timed else repr(m.quote) for m in matches
     )
 
 

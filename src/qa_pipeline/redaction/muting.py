@@ -55,8 +55,9 @@ def mute_recordings(
     """One muted copy per transcript, `<call_id>.wav` in `out_dir`.
 
     The transcript's text is redacted again first, so transcripts stored without redaction (or by an
-    older version) are muted as thoroughly as redacted ones."""
-    transcripts = list(transcripts)
+    older version) are muted as thoroughly as redacted ones. Conversations imported as text have no
+    recording to mute and are passed over."""
+    transcripts = [t for t in transcripts if t.channel_layout != "text"]
     sources = {t.call_id: _source(t.call_id, audio_paths) for t in transcripts}
     _refuse_input_folder(out_dir, sources.values())
     muted = []

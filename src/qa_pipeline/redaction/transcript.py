@@ -4,6 +4,8 @@ Batched decoding splits speech at pauses, so a card read as "4276" ... "3800" ..
 arrives as four segments, each too short to look personal. Each speaker's segments are joined in time
 order (a long pause still ends a number), found spans are cut back into the segments they cover, and
 every piece keeps its segment's speaker and its words' times, so the recording can be muted there.
+A conversation without times (a chat) goes by turn order: a number may run on over one side's turns in a
+row, and the other side's question is what they wrote since this side's previous turn.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ _TRIM = " \t\n,.;:-–—"
 def redact_transcript(transcript: Transcript) -> Transcript:
     """The transcript with `[kind]` in place of personal data, and where each was said."""
     segments, redactions = [], list(transcript.redactions)
-    for segment, spans in zip(transcript.segments, segment_spans(transcript.segments), strict=True):
+    spans_by_segment = segment_spans(transcript.segments, timed=transcript.timed)
+    for segment, spans in zip(transcript.segments, spans_by_segment, strict=True):
         if not spans:
             segments.append(segment)
             continue
@@ -31,25 +34,27 @@ def redact_transcript(transcript: Transcript) -> Transcript:
     return transcript.model_copy(update={"segments": segments, "redactions": redactions})
 
 
-def segment_spans(segments: Sequence[Segment]) -> list[list[Span]]:
+def segment_spans(segments: Sequence[Segment], timed: bool = True) -> list[list[Span]]:
     """Personal data in each segment's own text, found over each speaker's segments joined."""
     found: list[list[Span]] = [[] for _ in segments]
-    order = sorted(range(len(segments)), key=lambda i: segments[i].start)
+    order = sorted(range(len(segments)), key=lambda i: segments[i].start)  # stable: untimed keep turn order
     for speaker in dict.fromkeys(segments[i].speaker for i in order):
         mine = [i for i in order if segments[i].speaker == speaker]
-        others = [segments[i] for i in order if segments[i].speaker != speaker]
+        others = [i for i in order if segments[i].speaker != speaker]
         joined, offsets, questions = "", [], []
-        previous: Segment | None = None
+        previous: int | None = None
         for i in mine:
             segment = segments[i]
             if previous is not None:
-                joined += "\n" if segment.start - previous.end > MAX_PAUSE else " "
+                # Without times, the other side's turn in between is the pause that ends a number.
+                apart = segment.start - segments[previous].end > MAX_PAUSE if timed else i - previous > 1
+                joined += "\n" if apart else " "
             offsets.append((i, len(joined)))
-            asked = _asked_before(segment, previous, others)
+            asked = _asked_before(segments, i, previous, others, timed)
             if asked:
                 questions.append(Question(len(joined), len(joined) + len(segment.text), asked))
             joined += segment.text
-            previous = segment
+            previous = i
         for span in find_personal_data(joined, questions):
             for i, offset in offsets:
                 piece = _piece(span, offset, segments[i].text)
@@ -58,13 +63,20 @@ def segment_spans(segments: Sequence[Segment]) -> list[list[Span]]:
     return found
 
 
-def _asked_before(segment: Segment, previous: Segment | None, others: list[Segment]) -> str:
-    """What the other side said since this speaker's previous segment, shortly before this one."""
-    since = previous.start if previous else float("-inf")
+def _asked_before(
+    segments: Sequence[Segment], at: int, previous: int | None, others: list[int], timed: bool
+) -> str:
+    """What the other side said since this speaker's previous segment, shortly before this one; without
+    times, every turn of theirs in between."""
+    if not timed:
+        since = -1 if previous is None else previous
+        return " ".join(segments[j].text for j in others if since < j < at)
+    segment = segments[at]
+    start = segments[previous].start if previous is not None else float("-inf")
     return " ".join(
-        other.text
-        for other in others
-        if since <= other.start < segment.start and segment.start - other.end <= QUESTION_WINDOW
+        segments[j].text
+        for j in others
+        if start <= segments[j].start < segment.start and segment.start - segments[j].end <= QUESTION_WINDOW
     )
 
 

@@ -6,10 +6,14 @@ controller's answer side by side, so a supervisor sees both what counts and wher
 
 A call may be scored against several checklists, so every figure is keyed by (call, checklist): each
 scorecard gets its own entry in the call list, and a critical fail on any of them counts.
+
+A store may hold hundreds of thousands of calls: the figures are added up in one pass over its scorecards
+(a few numbers kept per call), and only the calls shown one by one are read in full.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -24,16 +28,17 @@ from qa_pipeline.calibration import (
     AgreementReport,
     TrustRule,
     TrustStatus,
-    current_scorecards,
     human_total,
     period_of,
 )
 from qa_pipeline.checklist import Checklist
-from qa_pipeline.human_control import agreement_report, in_period
+from qa_pipeline.human_control import agreement_report, in_period, overrides_by_card
 from qa_pipeline.models import (
     CallMetadata,
+    Channel,
     Evidence,
     HumanReview,
+    ItemVerdict,
     ManipulationAttempt,
     Override,
     Scorecard,
@@ -41,7 +46,7 @@ from qa_pipeline.models import (
     Transcript,
 )
 from qa_pipeline.overrides import apply_overrides
-from qa_pipeline.store import Store
+from qa_pipeline.store import CallRecord, Store
 
 HISTOGRAM_BINS = 10
 
@@ -139,6 +144,8 @@ class CallView(BaseModel):
     metadata: CallMetadata
     duration: float
     language: str | None
+    channel: Channel = "voice"
+    timed: bool = Field(default=True, description="False: a chat or e-mail without times, nothing to play")
     audio_path: str | None
     segments: list[SegmentView]
     checklist_id: str | None
@@ -179,51 +186,36 @@ def build_report(
     pool_items: bool = False,
     max_calls: int = 200,
 ) -> ReportData:
-    records = {
-        call_id: record
-        for call_id, record in store.call_records().items()
-        if in_period(record["metadata"], period)
-    }
-    known = [c for c in store.scorecards() if c.checklist_id in checklists and c.call_id in records]
-    ai_cards = {_card_key(c): c for c in current_scorecards(known, checklists)}
-    overrides = [o for o in store.overrides() if (o.call_id, o.checklist_id) in ai_cards]
-    effective = {
-        key: apply_overrides(card, checklists[card.checklist_id], overrides) for key, card in ai_cards.items()
-    }
-    reviews = _reviews_by_card(store.human_reviews(), ai_cards)
-    transcripts = {t.call_id: t for t in store.transcripts(list(records))}
-    metadata: dict[str, CallMetadata] = {call_id: r["metadata"] for call_id, r in records.items()}
-    item_ids = list(dict.fromkeys(v.item_id for card in ai_cards.values() for v in card.verdicts))
-    # Each scorecard of a call is its own entry: the AI's card, the one in force, the controllers' answers.
-    scored: dict[str, list[tuple[Scorecard | None, Scorecard | None, dict[str, dict[str, str]]]]]
-    scored = defaultdict(list)
-    for key, card in ai_cards.items():
-        scored[key[0]].append((card, effective[key], reviews.get(key, {})))
-
+    """Every figure from one streaming pass over the store's scorecards, holding a few numbers per call;
+    only the `max_calls` entries needing attention most are read again in full for the call list."""
+    metadata, hours = _calls_in_period(store, period)
+    overrides = overrides_by_card(store.overrides())
+    tally = _Tally(checklists, _reviews_by_card(store.human_reviews()))
+    for card in store.scorecards():
+        if card.checklist_id in checklists and card.call_id in metadata:
+            tally.add(card, metadata[card.call_id], overrides.get(_card_key(card), []))
+    # Unscored calls have an entry too: nothing urgent about them, so they come last.
+    order = tally.order + [(0, 0, call_id, "") for call_id in metadata if call_id not in tally.scored]
+    shown = heapq.nsmallest(max_calls, order)
     agreement = (
         agreement_report(store, checklists, rule=rule, period=period, pool_items=pool_items, reps=500)
-        if reviews
+        if tally.reviewed
         else None
     )
-    calls = [
-        _call_view(call_id, records[call_id], transcripts.get(call_id), checklists, overrides, *entry)
-        for call_id in records
-        for entry in scored.get(call_id) or [(None, None, {})]
-    ]
-    calls.sort(key=_attention_order)
+    flagged = sum(bool(s.flags) for t in store.transcripts() if t.call_id in metadata for s in t.segments)
     return ReportData(
-        language=language or _majority_language(ai_cards.values(), checklists),
+        language=language or _majority_language(tally.languages),
         period=period,
-        overview=_overview(records, transcripts, ai_cards, effective, reviews, overrides, len(known)),
-        agents=_groups(ai_cards, effective, metadata, reviews, "agent", item_ids),
-        teams=_groups(ai_cards, effective, metadata, reviews, "team", item_ids),
-        item_ids=item_ids,
-        items=_items(ai_cards, effective, checklists, agreement),
-        totals=_totals_pairs(effective, reviews, checklists, metadata),
+        overview=tally.overview(len(metadata), hours, flagged),
+        agents=tally.groups("agent"),
+        teams=tally.groups("team"),
+        item_ids=list(tally.item_ids),
+        items=tally.items(agreement),
+        totals=sorted(tally.pairs, key=lambda pair: (pair.call_id, pair.checklist_id)),
         agreement=agreement,
         pooled=pool_items,
-        calls=calls[:max_calls],
-        calls_left_out=max(0, len(calls) - max_calls),
+        calls=_call_views(store, checklists, shown, overrides, tally.reviews),
+        calls_left_out=max(0, len(order) - max_calls),
     )
 
 
@@ -242,16 +234,23 @@ def _card_key(card: Scorecard) -> CardKey:
     return (card.call_id, card.checklist_id)
 
 
-def _reviews_by_card(
-    reviews: list[HumanReview], cards: dict[CardKey, Scorecard]
-) -> dict[CardKey, dict[str, dict[str, str]]]:
-    """(call, checklist) -> item -> controller -> answer, for reviews of a current scorecard."""
+def _calls_in_period(store: Store, period: str | None) -> tuple[dict[str, CallMetadata], float]:
+    """The period's calls' metadata (a small record each, for grouping) and their hours."""
+    metadata: dict[str, CallMetadata] = {}
+    seconds = 0.0
+    for record in store.calls():
+        if in_period(record.metadata, period):
+            metadata[record.call_id] = record.metadata
+            seconds += record.duration
+    return metadata, seconds / 3600
+
+
+def _reviews_by_card(reviews: Iterable[HumanReview]) -> dict[CardKey, dict[str, dict[str, str]]]:
+    """(call, checklist) -> item -> controller -> answer."""
     by_card: dict[CardKey, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
     for review in reviews:
-        key = (review.call_id, review.checklist_id)
-        if key in cards:
-            by_card[key][review.item_id][review.reviewer] = str(review.answer)
-    return by_card
+        by_card[(review.call_id, review.checklist_id)][review.item_id][review.reviewer] = str(review.answer)
+    return dict(by_card)
 
 
 def _first_controller(answers: dict[str, str]) -> str | None:
@@ -259,188 +258,299 @@ def _first_controller(answers: dict[str, str]) -> str | None:
     return answers[min(answers)] if answers else None
 
 
-def _majority_language(cards: Iterable[Scorecard], checklists: dict[str, Checklist]) -> str:
-    counts: dict[str, int] = defaultdict(int)
-    for card in cards:
-        counts[checklists[card.checklist_id].language] += 1
+def _answer(verdict: ItemVerdict) -> str | None:
+    return None if verdict.answer is None else str(verdict.answer)
+
+
+def _disagrees(ai: str | None, human: dict[str, str]) -> bool:
+    """A controller's answer differs from the AI's."""
+    return ai is not None and any(answer != ai for answer in human.values())
+
+
+def _majority_language(counts: dict[str, int]) -> str:
     return max(counts, key=lambda lang: counts[lang]) if counts else "en"
 
 
-def _overview(
-    records: dict[str, dict[str, object]],
-    transcripts: dict[str, Transcript],
-    ai_cards: dict[CardKey, Scorecard],
-    effective: dict[CardKey, Scorecard],
-    reviews: dict[CardKey, dict[str, dict[str, str]]],
-    overrides: list[Override],
-    known_cards: int,
-) -> Overview:
-    totals = [card.total for card in effective.values() if card.total is not None]
-    return Overview(
-        calls=len(records),
-        hours=sum(float(str(r["duration"])) for r in records.values()) / 3600,
-        scored=len({call_id for call_id, _ in ai_cards}),
-        scorecards=len(ai_cards),
-        mean_total=mean_interval(totals),
-        totals=totals,
-        critical_fails=len({card.call_id for card in effective.values() if card.failed_critical}),
-        critical_flags=len({card.call_id for card in effective.values() if card.flagged_critical}),
-        flagged_segments=sum(bool(s.flags) for t in transcripts.values() for s in t.segments),
-        items_to_people=sum(v.needs_human for card in ai_cards.values() for v in card.verdicts),
-        calls_reviewed=len({call_id for call_id, _ in reviews}),
-        overrides=len(overrides),
-        stale_scorecards=known_cards - len(ai_cards),
+Attention = tuple[int, int, str, str]
+"""Smaller first: how urgent an entry is, whether a controller reviewed it, its call and checklist id."""
+
+
+def _attention(ai_card: Scorecard, effective: Scorecard, reviews: dict[str, dict[str, str]]) -> Attention:
+    """Calls a supervisor should open first: disagreements, critical fails, items left to people."""
+    disagreements = sum(_disagrees(_answer(v), reviews.get(v.item_id, {})) for v in ai_card.verdicts)
+    urgent = (
+        len(effective.manipulation) * 8
+        + disagreements * 4
+        + len(effective.failed_critical) * 2
+        + sum(v.needs_human for v in ai_card.verdicts)
     )
+    return (-urgent, -int(bool(reviews)), ai_card.call_id, ai_card.checklist_id)
 
 
-def _groups(
-    ai_cards: dict[CardKey, Scorecard],
-    effective: dict[CardKey, Scorecard],
-    metadata: dict[str, CallMetadata],
-    reviews: dict[CardKey, dict[str, dict[str, str]]],
-    field: str,
-    item_ids: list[str],
-) -> list[GroupSummary]:
-    members: dict[str, list[Scorecard]] = defaultdict(list)
-    for card in effective.values():
-        members[getattr(metadata[card.call_id], field) or "(none)"].append(card)
-    groups = []
-    for name, cards in sorted(members.items()):
-        totals = [c.total for c in cards if c.total is not None]
-        by_period: dict[str, list[float]] = defaultdict(list)
-        for card in cards:
-            if card.total is not None:
-                by_period[period_of(metadata[card.call_id])].append(card.total)
-        compared, disagreeing = _disagreements([ai_cards[_card_key(c)] for c in cards], reviews)
-        groups.append(
-            GroupSummary(
-                name=name,
-                calls=len({c.call_id for c in cards}),
-                mean_total=mean_interval(totals),
-                pass_rates={item_id: _pass_rate(cards, item_id) for item_id in item_ids},
-                trend=[
-                    PeriodMean(period=p, calls=len(v), mean_total=mean(v))
-                    for p, v in sorted(by_period.items())
-                ],
-                compared_items=compared,
-                disagreements=sum(disagreeing.values()),
-                disagreement_rate=wilson_interval(sum(disagreeing.values()), compared),
-                disagreeing_items=dict(sorted(disagreeing.items(), key=lambda kv: (-kv[1], kv[0]))),
-            )
+class _Answers:
+    """Yes/no answers of one item over many scorecards: the item's pass rate."""
+
+    def __init__(self) -> None:
+        self.yes = 0
+        self.judged = 0
+
+    def add(self, verdict: ItemVerdict) -> None:
+        answer = _answer(verdict)
+        if answer in ("yes", "no"):
+            self.judged += 1
+            self.yes += answer == "yes"
+
+    def pass_rate(self) -> Interval:
+        return wilson_interval(self.yes, self.judged)
+
+
+class _Group:
+    """One agent's or team's running figures."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.last_call: str | None = None
+        self.totals: list[float] = []
+        self.by_period: dict[str, list[float]] = defaultdict(list)
+        self.answers: dict[str, _Answers] = defaultdict(_Answers)
+        self.compared = 0
+        self.disagreeing: dict[str, int] = defaultdict(int)
+
+    def summary(self, name: str, item_ids: Iterable[str]) -> GroupSummary:
+        disagreements = sum(self.disagreeing.values())
+        return GroupSummary(
+            name=name,
+            calls=self.calls,
+            mean_total=mean_interval(self.totals),
+            pass_rates={item_id: self.answers[item_id].pass_rate() for item_id in item_ids},
+            trend=[
+                PeriodMean(period=p, calls=len(v), mean_total=mean(v))
+                for p, v in sorted(self.by_period.items())
+            ],
+            compared_items=self.compared,
+            disagreements=disagreements,
+            disagreement_rate=wilson_interval(disagreements, self.compared),
+            disagreeing_items=dict(sorted(self.disagreeing.items(), key=lambda kv: (-kv[1], kv[0]))),
         )
-    return groups
 
 
-def _disagreements(
-    cards: list[Scorecard], reviews: dict[CardKey, dict[str, dict[str, str]]]
-) -> tuple[int, dict[str, int]]:
-    """Items the AI answered and a controller reviewed on these calls, and where the two differ (the AI's
-    own scorecards: an override is a person's answer, not the AI's)."""
-    compared = 0
-    disagreeing: dict[str, int] = defaultdict(int)
-    for card in cards:
+class _Item:
+    """One checklist item's running figures over the scorecards in force."""
+
+    def __init__(self) -> None:
+        self.answered = 0
+        self.answers = _Answers()
+        self.left_to_people = 0
+        self.overrides = 0
+
+
+class _Tally:
+    """The report's figures, added one scorecard at a time (in call id order) so that no scorecard is
+    kept: a few numbers per call, the totals and the attention order of every entry."""
+
+    def __init__(
+        self, checklists: dict[str, Checklist], reviews: dict[CardKey, dict[str, dict[str, str]]]
+    ) -> None:
+        self.checklists = checklists
+        self.all_reviews = reviews
+        self.reviews: dict[CardKey, dict[str, dict[str, str]]] = {}  # those of current scorecards
+        self.known = self.cards = self.items_to_people = self.overrides = 0
+        self.scored: set[str] = set()
+        self.scored_checklists: set[str] = set()
+        self.reviewed: set[str] = set()
+        self.critical_fails: set[str] = set()
+        self.critical_flags: set[str] = set()
+        self.totals: list[float] = []
+        self.item_ids: dict[str, None] = {}
+        self.languages: dict[str, int] = defaultdict(int)
+        self.by_field: dict[str, dict[str, _Group]] = {
+            "agent": defaultdict(_Group),
+            "team": defaultdict(_Group),
+        }
+        self.by_item: dict[CardKey, _Item] = defaultdict(_Item)  # (checklist id, item id)
+        self.order: list[Attention] = []
+        self.pairs: list[TotalsPair] = []
+
+    def add(self, card: Scorecard, metadata: CallMetadata, overrides: list[Override]) -> None:
+        """A scorecard of a loaded checklist for a call of the period; one of another checklist version is
+        only counted (stale)."""
+        self.known += 1
+        checklist = self.checklists[card.checklist_id]
+        if card.checklist_version != checklist.version:
+            return
+        key = _card_key(card)
+        effective = apply_overrides(card, checklist, overrides)
+        reviews = self.all_reviews.get(key, {})
+        self.cards += 1
+        self.overrides += len(overrides)
+        self.scored.add(card.call_id)
+        self.scored_checklists.add(card.checklist_id)
+        self.languages[checklist.language] += 1
+        self.item_ids.update(dict.fromkeys(v.item_id for v in card.verdicts))
+        self.items_to_people += sum(v.needs_human for v in card.verdicts)
+        if effective.total is not None:
+            self.totals.append(effective.total)
+        if effective.failed_critical:
+            self.critical_fails.add(card.call_id)
+        if effective.flagged_critical:
+            self.critical_flags.add(card.call_id)
+        if reviews:
+            self.reviews[key] = reviews
+            self.reviewed.add(card.call_id)
+            pair = _totals_pair(effective, reviews, checklist, metadata)
+            if pair is not None:
+                self.pairs.append(pair)
+        self.order.append(_attention(card, effective, reviews))
+        compared, disagreeing = _disagreements(card, reviews)
+        for field in self.by_field:
+            group = self.by_field[field][getattr(metadata, field) or "(none)"]
+            if group.last_call != card.call_id:  # a call's scorecards come one after another
+                group.calls += 1
+                group.last_call = card.call_id
+            if effective.total is not None:
+                group.totals.append(effective.total)
+                group.by_period[period_of(metadata)].append(effective.total)
+            for verdict in effective.verdicts:
+                group.answers[verdict.item_id].add(verdict)
+            group.compared += compared
+            for item_id in disagreeing:
+                group.disagreeing[item_id] += 1
+        for verdict in effective.verdicts:
+            item = self.by_item[(card.checklist_id, verdict.item_id)]
+            item.answers.add(verdict)
+            if verdict.answer is not None:
+                item.answered += 1
+                item.overrides += "overridden" in verdict.flags
         for verdict in card.verdicts:
-            ai = None if verdict.answer is None else str(verdict.answer)
-            human = _first_controller(reviews.get(_card_key(card), {}).get(verdict.item_id, {}))
-            if ai is None or human is None:
-                continue
-            compared += 1
-            if ai != human:
-                disagreeing[verdict.item_id] += 1
+            self.by_item[(card.checklist_id, verdict.item_id)].left_to_people += verdict.needs_human
+
+    def overview(self, calls: int, hours: float, flagged_segments: int) -> Overview:
+        return Overview(
+            calls=calls,
+            hours=hours,
+            scored=len(self.scored),
+            scorecards=self.cards,
+            mean_total=mean_interval(self.totals),
+            totals=self.totals,
+            critical_fails=len(self.critical_fails),
+            critical_flags=len(self.critical_flags),
+            flagged_segments=flagged_segments,
+            items_to_people=self.items_to_people,
+            calls_reviewed=len(self.reviewed),
+            overrides=self.overrides,
+            stale_scorecards=self.known - self.cards,
+        )
+
+    def groups(self, field: str) -> list[GroupSummary]:
+        return [group.summary(name, self.item_ids) for name, group in sorted(self.by_field[field].items())]
+
+    def items(self, agreement: AgreementReport | None) -> list[ItemSummary]:
+        compared = {(i.group, i.item_id): i for i in agreement.items} if agreement else {}
+        rows = []
+        for checklist_id in sorted(self.scored_checklists):
+            for item in self.checklists[checklist_id].items:
+                stats_ = compared.get((checklist_id, item.id)) or compared.get(("all", item.id))
+                tally = self.by_item.get((checklist_id, item.id), _Item())
+                rows.append(
+                    ItemSummary(
+                        group=checklist_id,
+                        item_id=item.id,
+                        question=item.question,
+                        method="LLM" if item.method == "llm" else f"rule: {item.method}",
+                        answered=tally.answered,
+                        pass_rate=tally.answers.pass_rate(),
+                        left_to_people=tally.left_to_people,
+                        reviewed=stats_.ai_human.n if stats_ else 0,
+                        agreement=stats_.ai_human.agreement if stats_ else None,
+                        kappa=stats_.ai_human.kappa.value if stats_ else None,
+                        ac1=stats_.ai_human.ac1.value if stats_ else None,
+                        trust=stats_.trust.status if stats_ else None,
+                        trust_reason=stats_.trust.reason if stats_ else "",
+                        overrides=tally.overrides,
+                    )
+                )
+        return rows
+
+
+def _disagreements(card: Scorecard, reviews: dict[str, dict[str, str]]) -> tuple[int, list[str]]:
+    """Items the AI answered and a controller reviewed, and those where the two differ (the AI's own
+    scorecard: an override is a person's answer, not the AI's)."""
+    compared, disagreeing = 0, []
+    for verdict in card.verdicts:
+        ai, human = _answer(verdict), _first_controller(reviews.get(verdict.item_id, {}))
+        if ai is None or human is None:
+            continue
+        compared += 1
+        if ai != human:
+            disagreeing.append(verdict.item_id)
     return compared, disagreeing
 
 
-def _pass_rate(cards: list[Scorecard], item_id: str) -> Interval:
-    answers = [str(v.answer) for c in cards for v in c.verdicts if v.item_id == item_id]
-    judged = [a for a in answers if a in ("yes", "no")]
-    return wilson_interval(judged.count("yes"), len(judged))
-
-
-def _items(
-    ai_cards: dict[CardKey, Scorecard],
-    effective: dict[CardKey, Scorecard],
-    checklists: dict[str, Checklist],
-    agreement: AgreementReport | None,
-) -> list[ItemSummary]:
-    by_checklist: dict[str, list[Scorecard]] = defaultdict(list)
-    for card in effective.values():
-        by_checklist[card.checklist_id].append(card)
-    compared = {(i.group, i.item_id): i for i in agreement.items} if agreement else {}
-    rows = []
-    for checklist_id, cards in sorted(by_checklist.items()):
-        checklist = checklists[checklist_id]
-        for item in checklist.items:
-            stats_ = compared.get((checklist_id, item.id)) or compared.get(("all", item.id))
-            answered = [v for c in cards for v in c.verdicts if v.item_id == item.id and v.answer is not None]
-            rows.append(
-                ItemSummary(
-                    group=checklist_id,
-                    item_id=item.id,
-                    question=item.question,
-                    method="LLM" if item.method == "llm" else f"rule: {item.method}",
-                    answered=len(answered),
-                    pass_rate=_pass_rate(cards, item.id),
-                    left_to_people=sum(
-                        v.needs_human
-                        for c in cards
-                        for v in ai_cards[_card_key(c)].verdicts
-                        if v.item_id == item.id
-                    ),
-                    reviewed=stats_.ai_human.n if stats_ else 0,
-                    agreement=stats_.ai_human.agreement if stats_ else None,
-                    kappa=stats_.ai_human.kappa.value if stats_ else None,
-                    ac1=stats_.ai_human.ac1.value if stats_ else None,
-                    trust=stats_.trust.status if stats_ else None,
-                    trust_reason=stats_.trust.reason if stats_ else "",
-                    overrides=sum("overridden" in v.flags for v in answered),
-                )
+def _totals_pair(
+    effective: Scorecard, by_item: dict[str, dict[str, str]], checklist: Checklist, metadata: CallMetadata
+) -> TotalsPair | None:
+    """The AI total against the first complete controller's total (the scatter chart)."""
+    if effective.total is None or not effective.complete:
+        return None
+    for reviewer in sorted({name for answers in by_item.values() for name in answers}):
+        given: dict[str, str | int] = {
+            item_id: _typed(answers[reviewer]) for item_id, answers in by_item.items() if reviewer in answers
+        }
+        total = human_total(checklist, effective.call_id, given)
+        if total is not None:
+            return TotalsPair(
+                call_id=effective.call_id,
+                checklist_id=effective.checklist_id,
+                agent=metadata.agent,
+                ai=effective.total,
+                human=total,
             )
-    return rows
-
-
-def _totals_pairs(
-    effective: dict[CardKey, Scorecard],
-    reviews: dict[CardKey, dict[str, dict[str, str]]],
-    checklists: dict[str, Checklist],
-    metadata: dict[str, CallMetadata],
-) -> list[TotalsPair]:
-    """AI total against the first complete controller's total, scorecard by scorecard (the scatter
-    chart)."""
-    pairs = []
-    for (call_id, checklist_id), by_item in sorted(reviews.items()):
-        card = effective[(call_id, checklist_id)]
-        checklist = checklists[checklist_id]
-        if card.total is None or not card.complete:
-            continue
-        reviewers = sorted({name for answers in by_item.values() for name in answers})
-        for reviewer in reviewers:
-            given: dict[str, str | int] = {
-                item_id: _typed(answers[reviewer])
-                for item_id, answers in by_item.items()
-                if reviewer in answers
-            }
-            total = human_total(checklist, call_id, given)
-            if total is not None:
-                pairs.append(
-                    TotalsPair(
-                        call_id=call_id,
-                        checklist_id=checklist_id,
-                        agent=metadata[call_id].agent,
-                        ai=card.total,
-                        human=total,
-                    )
-                )
-                break
-    return pairs
+    return None
 
 
 def _typed(answer: str) -> str | int:
     return int(answer) if answer.isdigit() else answer
 
 
+def _call_views(
+    store: Store,
+    checklists: dict[str, Checklist],
+    shown: list[Attention],
+    overrides: dict[CardKey, list[Override]],
+    reviews: dict[CardKey, dict[str, dict[str, str]]],
+) -> list[CallView]:
+    """The shown entries, in attention order, read again in full: transcripts and scorecards of these
+    calls only."""
+    call_ids = {call_id for _, _, call_id, _ in shown}
+    records = {record.call_id: record for record in store.calls(call_ids)}
+    cards = {_card_key(card): card for card in store.scorecards(call_ids)}
+    transcripts = {t.call_id: t for t in store.transcripts(call_ids)}
+    views = []
+    for _, _, call_id, checklist_id in shown:
+        card = cards.get((call_id, checklist_id))
+        if call_id not in records:  # deleted while the report was read
+            continue
+        effective = (
+            apply_overrides(card, checklists[checklist_id], overrides.get((call_id, checklist_id), []))
+            if card
+            else None
+        )
+        views.append(
+            _call_view(
+                records[call_id],
+                transcripts.get(call_id),
+                checklists,
+                overrides.get((call_id, checklist_id), []),
+                card,
+                effective,
+                reviews.get((call_id, checklist_id), {}),
+            )
+        )
+    return views
+
+
 def _call_view(
-    call_id: str,
-    record: dict[str, object],
+    record: CallRecord,
     transcript: Transcript | None,
     checklists: dict[str, Checklist],
     overrides: list[Override],
@@ -448,17 +558,13 @@ def _call_view(
     effective: Scorecard | None,
     reviews: dict[str, dict[str, str]],
 ) -> CallView:
-    audio = Path(str(record["audio_path"]))
-    in_force = {
-        o.item_id: o
-        for o in overrides
-        if ai_card and o.call_id == call_id and o.checklist_id == ai_card.checklist_id
-    }
+    audio = Path(record.audio_path)
+    in_force = {o.item_id: o for o in overrides}
     verdicts = []
     if ai_card is not None:
         checklist = checklists[ai_card.checklist_id]
         for verdict in ai_card.verdicts:
-            ai = None if verdict.answer is None else str(verdict.answer)
+            ai = _answer(verdict)
             human = dict(sorted(reviews.get(verdict.item_id, {}).items()))
             verdicts.append(
                 VerdictView(
@@ -473,16 +579,16 @@ def _call_view(
                     evidence=verdict.evidence,
                     human=human,
                     override=in_force.get(verdict.item_id),
-                    disagrees=ai is not None and any(answer != ai for answer in human.values()),
+                    disagrees=_disagrees(ai, human),
                 )
             )
-    metadata = record["metadata"]
-    assert isinstance(metadata, CallMetadata)
     return CallView(
-        call_id=call_id,
-        metadata=metadata,
-        duration=float(str(record["duration"])),
+        call_id=record.call_id,
+        metadata=record.metadata,
+        duration=record.duration,
         language=transcript.language if transcript else None,
+        channel=transcript.channel if transcript else "voice",
+        timed=transcript.timed if transcript else True,
         audio_path=str(audio) if audio.is_file() else None,
         segments=[
             SegmentView(index=i, speaker=s.speaker, start=s.start, end=s.end, text=s.text, flags=s.flags)
@@ -500,15 +606,3 @@ def _call_view(
         verdicts=verdicts,
         reviewed=bool(reviews),
     )
-
-
-def _attention_order(call: CallView) -> tuple[int, int, str, str]:
-    """Calls a supervisor should open first: disagreements, critical fails, items left to people."""
-    disagreements = sum(v.disagrees for v in call.verdicts)
-    urgent = (
-        len(call.manipulation) * 8
-        + disagreements * 4
-        + len(call.failed_critical) * 2
-        + sum(v.needs_human for v in call.verdicts)
-    )
-    return (-urgent, -int(call.reviewed), call.call_id, call.checklist_id or "")
