@@ -77,8 +77,8 @@ def built_judge(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Judge:
     def stop(options: JudgeOptions) -> Judge:
         raise JudgeBuilt(make_judge(options))
 
-    # Wherever a command builds its judge: the library's pipeline and demo, or the score command itself.
-    for module in ("qa_pipeline.pipeline", "qa_pipeline.demo", "qa_pipeline.cli.score"):
+    # Wherever a command builds its judge: the library (run and demo alike), or the score command itself.
+    for module in ("qa_pipeline.pipeline", "qa_pipeline.cli.score"):
         monkeypatch.setattr(importlib.import_module(module), "make_judge", stop)
     result = CliRunner().invoke(app, args)
     assert isinstance(result.exception, JudgeBuilt), result.output

@@ -190,16 +190,16 @@ def _transcribe_one(
                 )
             try:
                 done = None if force else store.cached_transcript(key)  # finished while we looked
-                elsewhere = store.transcribed_since(call.call_id, call.audio.sha256, run_started)
+                elsewhere = None
                 if done is not None and done.call_id == call.call_id:
                     transcript = done
-                elif elsewhere is not None:  # another worker of this run did it, maybe with another model
-                    transcript = elsewhere
+                elif elsewhere := store.transcribed_since(call.call_id, call.audio.sha256, run_started):
+                    transcript = elsewhere  # another worker of this run did it, maybe with another model
                     note = f"{source.path}: transcribed by another worker of this run ({elsewhere.model})"
                 else:
                     transcript = transcriber.transcribe(call)
                     status = "transcribed"
-                if elsewhere is None or transcript is not elsewhere:
+                if elsewhere is None:  # the other worker stored its transcript already, under its key
                     store.save_transcript(key, call, transcript, replace=replace)
             finally:
                 store.release("transcribe", call.call_id)

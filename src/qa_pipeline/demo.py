@@ -25,9 +25,10 @@ from qa_pipeline.human_control import (
     plan_review,
     write_review_sheets,
 )
-from qa_pipeline.judging.options import JudgeOptions, make_judge
+from qa_pipeline.judging.options import JudgeOptions
 from qa_pipeline.judging.score_batch import ScoreResult, score_store, scoring_ok
 from qa_pipeline.models import Scorecard, Transcript
+from qa_pipeline.pipeline import workspace_judge
 from qa_pipeline.progress import Track, untracked
 from qa_pipeline.report import write_html_report
 from qa_pipeline.report.data import build_report
@@ -129,12 +130,7 @@ def run_demo(
         raise ConfigError(f"{manifest}: demo corpus not found")
     scripts = load_scripts(seeds / "scripts")
     # Built before any work, so an option the judge cannot honour stops the demo before transcription.
-    judge = None
-    if options.judge is not None:
-        judge_options = options.judge
-        if judge_options.thresholds is None:
-            judge_options = judge_options.model_copy(update={"thresholds": workspace.thresholds})
-        judge = make_judge(judge_options)
+    judge = workspace_judge(options.judge, workspace) if options.judge is not None else None
     store = workspace.open_store()
     transcription = transcribe_inputs(
         [manifest],

@@ -17,6 +17,7 @@ from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.human_control import SamplePlan, plan_review, write_review_sheets
 from qa_pipeline.ingest import IdFrom
+from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.options import JudgeOptions, make_judge
 from qa_pipeline.judging.score_batch import ScoreResult, score_store, scoring_ok
 from qa_pipeline.progress import Track, untracked
@@ -66,6 +67,14 @@ class PipelineResult(BaseModel):
         return self.transcription.ok and scoring_ok(self.scores)
 
 
+def workspace_judge(options: JudgeOptions, workspace: Workspace) -> Judge:
+    """The judge `options` describe; thresholds left unset are the ones the team fitted in this workspace
+    (used when the file exists), so a notebook gets the same judge as `qa-pipeline run --work-dir`."""
+    if options.thresholds is None:
+        options = options.model_copy(update={"thresholds": workspace.thresholds})
+    return make_judge(options)
+
+
 def run_pipeline(
     inputs: list[Path],
     checklists: list[Checklist],
@@ -77,11 +86,8 @@ def run_pipeline(
     options = options or PipelineOptions()
     if options.sample and not options.controllers:
         raise ConfigError("a review sample needs controllers (who reviews the sampled calls)")
-    judge_options = options.judge
-    if judge_options.thresholds is None:
-        judge_options = judge_options.model_copy(update={"thresholds": workspace.thresholds})
     # Built before any work, so an option the judge cannot honour stops the run before transcription.
-    judge = make_judge(judge_options)
+    judge = workspace_judge(options.judge, workspace)
     store = workspace.open_store()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -110,11 +116,16 @@ def run_pipeline(
         )
         seconds["score"] = time.perf_counter() - started
     by_id = {c.id: c for c in checklists}
-    result = PipelineResult(transcription=transcription, scores=scores, stage_seconds=seconds)
+    sample = sheets = None
     if options.sample and any(r.output for r in scores):
-        result.sample = plan_review(store, by_id, controllers=list(options.controllers), size=options.sample)
-        result.review_sheets = write_review_sheets(store, result.sample, by_id, workspace.review)
-    if options.report:
-        result.report = write_html_report(build_report(store, by_id), workspace.report)
-    result.stage_seconds = {stage: round(s, 1) for stage, s in seconds.items()}
-    return result
+        sample = plan_review(store, by_id, controllers=list(options.controllers), size=options.sample)
+        sheets = write_review_sheets(store, sample, by_id, workspace.review)
+    report = write_html_report(build_report(store, by_id), workspace.report) if options.report else None
+    return PipelineResult(
+        transcription=transcription,
+        scores=scores,
+        sample=sample,
+        review_sheets=sheets or [],
+        report=report,
+        stage_seconds={stage: round(s, 1) for stage, s in seconds.items()},
+    )

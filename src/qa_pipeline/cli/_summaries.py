@@ -11,7 +11,7 @@ from rich.table import Table
 from qa_pipeline.batch import CallResult, TranscriptionRun
 from qa_pipeline.cli._output import minutes, stderr, stdout, with_progress
 from qa_pipeline.human_control import ImportResult, SamplePlan
-from qa_pipeline.judging.score_batch import ScoreResult, scoring_ok
+from qa_pipeline.judging.score_batch import ScoreResult
 from qa_pipeline.progress import Track
 
 T = TypeVar("T")
@@ -76,10 +76,6 @@ def print_scoring_summary(results: list[ScoreResult]) -> None:
         + f"{counts['failed'] + counts['skipped']} not scored; {fatal} with a fatal critical item, "
         f"{flagged} flagged for follow-up; {needs_human} items need a person"
     )
-
-
-def scoring_failed(results: list[ScoreResult]) -> bool:
-    return not scoring_ok(results)
 
 
 def print_plan(plan: SamplePlan) -> None:

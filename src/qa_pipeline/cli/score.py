@@ -106,8 +106,8 @@ def score(
     as_json: JsonOption = False,
 ) -> None:
     """Score every transcribed call; evidence is checked in the transcript, confidence comes from tokens."""
-    from qa_pipeline.cli._summaries import print_scoring_summary, scoring_failed, terminal_track
-    from qa_pipeline.judging.score_batch import score_store
+    from qa_pipeline.cli._summaries import print_scoring_summary, terminal_track
+    from qa_pipeline.judging.score_batch import score_store, scoring_ok
     from qa_pipeline.store import Store
 
     checklists = load_checklists(checklist or [default_checklists()])
@@ -140,5 +140,5 @@ def score(
         typer.echo(json.dumps([r.model_dump() for r in results], indent=2, ensure_ascii=False))
     else:
         print_scoring_summary(results)
-    if scoring_failed(results):
+    if not scoring_ok(results):
         raise typer.Exit(code=1)

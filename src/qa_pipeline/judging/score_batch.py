@@ -161,7 +161,9 @@ def _prepare(
             held_until=claim.expires_at,
         )
     card = None if force else store.cached_scorecard(key)  # finished by another worker while we looked
-    elsewhere = store.scored_since(transcript.call_id, checklist.id, run_started)
+    elsewhere = (
+        None if card is not None else store.scored_since(transcript.call_id, checklist.id, run_started)
+    )
     if card is None and elsewhere is None:
         return _Pending(transcript, checklist, key, claim_key)
     store.release("score", claim_key)
