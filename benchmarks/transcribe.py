@@ -33,15 +33,15 @@ from typing import Any
 
 from phone_call import real_phone_call  # benchmarks/ is the script's folder
 
-from qa_pipeline.audio import decode_call
-from qa_pipeline.batch import transcribe_batch
 from qa_pipeline.demo_corpus import load_scripts
-from qa_pipeline.ingest import CallSource, discover_inputs, probe_call
 from qa_pipeline.models import Call, Transcript
 from qa_pipeline.store import Store
-from qa_pipeline.transcribe import TranscribeOptions, Transcriber
-from qa_pipeline.wer import normalise_for_wer, word_error_rate
-from qa_pipeline.whisper_models import cache_root
+from qa_pipeline.transcription.audio import decode_call
+from qa_pipeline.transcription.batch import transcribe_batch
+from qa_pipeline.transcription.ingest import CallSource, discover_inputs, probe_call
+from qa_pipeline.transcription.transcribe import TranscribeOptions, Transcriber
+from qa_pipeline.transcription.wer import normalise_for_wer, word_error_rate
+from qa_pipeline.transcription.whisper_models import cache_root
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_AUDIO = REPO.parent / "shared" / "data" / "audio"

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from postgres_server import postgres_server, server_binaries
 
 from qa_pipeline.models import CallTimings, Segment, Transcript
-from qa_pipeline.transcribe import TranscribeOptions, Transcriber
+from qa_pipeline.transcription.transcribe import TranscribeOptions, Transcriber
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from qa_pipeline.batched_output import (
+from qa_pipeline.models import Segment, Word
+from qa_pipeline.transcription.batched_output import (
     compression_ratio,
     is_anomalous,
     is_loop,
     skip_hallucinated_silence,
     split_at_pauses,
 )
-from qa_pipeline.models import Segment, Word
 
 
 def segment(start: float, text: str, probability: float, word_seconds: float = 0.4) -> Segment:

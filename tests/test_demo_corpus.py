@@ -4,7 +4,7 @@ import csv
 from pathlib import Path
 
 from qa_pipeline.demo_corpus import load_scripts
-from qa_pipeline.ingest import probe_audio
+from qa_pipeline.transcription.ingest import probe_audio
 
 
 def test_corpus_has_the_promised_calls(seeds: Path) -> None:

@@ -3,8 +3,8 @@ from pathlib import Path
 import faster_whisper.audio
 import pytest
 
-from qa_pipeline.audio import decode_call
 from qa_pipeline.errors import AudioError, first_line
+from qa_pipeline.transcription.audio import decode_call
 
 
 def test_first_line_of_an_empty_message_is_the_error_type() -> None:

@@ -1,4 +1,9 @@
-from qa_pipeline.guard import has_repeated_phrase, is_known_hallucination, normalise, segment_flags
+from qa_pipeline.transcription.guard import (
+    has_repeated_phrase,
+    is_known_hallucination,
+    normalise,
+    segment_flags,
+)
 
 
 def test_confident_speech_has_no_flags() -> None:

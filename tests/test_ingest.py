@@ -5,7 +5,7 @@ import pytest
 from conftest import write_wav
 
 from qa_pipeline.errors import AudioError
-from qa_pipeline.ingest import CallSource, discover_inputs, probe_audio, read_manifest
+from qa_pipeline.transcription.ingest import CallSource, discover_inputs, probe_audio, read_manifest
 
 
 def test_real_demo_calls_are_probed(seeds: Path) -> None:

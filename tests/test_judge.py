@@ -19,14 +19,14 @@ from typer.testing import CliRunner
 from qa_pipeline.checklist import Checklist, load_checklist
 from qa_pipeline.cli import app
 from qa_pipeline.errors import ConfigError, ModelError
-from qa_pipeline.ingest import CallSource, probe_call
 from qa_pipeline.judging.backends import TransformersBackend, TransformersConfig, make_backend
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.manipulation import find_attempts, without_attempts
 from qa_pipeline.judging.options import JudgeOptions, make_judge
 from qa_pipeline.judging.thresholds import ItemThreshold, write_thresholds
 from qa_pipeline.models import Scorecard, Transcript
-from qa_pipeline.transcribe import Transcriber
+from qa_pipeline.transcription.ingest import CallSource, probe_call
+from qa_pipeline.transcription.transcribe import Transcriber
 
 REPO = Path(__file__).resolve().parent.parent
 ITEMS = ("solution", "empathy", "no_rudeness")
@@ -219,7 +219,7 @@ def test_mono_call_gets_agent_and_customer_labels_before_scoring(
 ) -> None:
     from conftest import write_wav
 
-    from qa_pipeline.audio import decode_call
+    from qa_pipeline.transcription.audio import decode_call
 
     stereo = decode_call(seeds / "audio" / "en08_prompt_injection.ogg", 2)
     mono_path = write_wav(tmp_path / "mono.wav", (stereo.channels[0] + stereo.channels[1]) / 2, 16000)

@@ -19,14 +19,14 @@ from qa_pipeline.checklist import Checklist, load_checklist
 from qa_pipeline.cli import app
 from qa_pipeline.demo_corpus import load_scripts, script_transcript
 from qa_pipeline.errors import ConfigError, ModelError
-from qa_pipeline.ingest import CallSource, probe_call
 from qa_pipeline.judging import llama_backend
 from qa_pipeline.judging.backends import make_backend
 from qa_pipeline.judging.item_prompt import build_conversation, item_question
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.llm_models import SPLIT_LLMS, SplitGGUF, resolve_llm
 from qa_pipeline.models import CallMetadata, Transcript
-from qa_pipeline.transcribe import Transcriber
+from qa_pipeline.transcription.ingest import CallSource, probe_call
+from qa_pipeline.transcription.transcribe import Transcriber
 
 REPO = Path(__file__).resolve().parent.parent
 EN = load_checklist(REPO / "checklists" / "inbound-service-en.yaml")

@@ -13,11 +13,11 @@ import pytest
 
 from qa_pipeline.checklist import Checklist, Item, PhraseRule, Scope, TimingRule, load_checklist
 from qa_pipeline.demo_corpus import load_scripts, script_transcript
-from qa_pipeline.ingest import CallSource, probe_call
 from qa_pipeline.judging.phrases import find_phrase, spoken_words
 from qa_pipeline.judging.rules import call_placeholders, phrase_verdict, timing_verdict
 from qa_pipeline.models import CallMetadata, CallTimings, Segment, Silence, Transcript, Word
-from qa_pipeline.transcribe import Transcriber
+from qa_pipeline.transcription.ingest import CallSource, probe_call
+from qa_pipeline.transcription.transcribe import Transcriber
 
 REPO = Path(__file__).resolve().parent.parent
 EN = load_checklist(REPO / "checklists" / "inbound-service-en.yaml")

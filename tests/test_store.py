@@ -12,12 +12,12 @@ import pytest
 from conftest import typed_transcript, write_wav
 from typer.testing import CliRunner
 
-from qa_pipeline.batch import CallResult, transcribe_batch
 from qa_pipeline.cli import app
-from qa_pipeline.ingest import IdFrom, discover_inputs
 from qa_pipeline.models import AudioInfo, Call, ItemVerdict, Scorecard, Transcript
 from qa_pipeline.store import CallIdTaken, Store
-from qa_pipeline.transcribe import TranscribeOptions, Transcriber
+from qa_pipeline.transcription.batch import CallResult, transcribe_batch
+from qa_pipeline.transcription.ingest import IdFrom, discover_inputs
+from qa_pipeline.transcription.transcribe import TranscribeOptions, Transcriber
 
 DAY1, DAY2 = "2026-10-01", "2026-10-02"
 TINY = ["--whisper-model", "bundled:tiny.en", "--language", "en", "--device", "cpu"]

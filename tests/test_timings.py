@@ -1,5 +1,5 @@
 from qa_pipeline.models import Segment, Word
-from qa_pipeline.timings import call_timings, gaps, intersect, merge
+from qa_pipeline.transcription.timings import call_timings, gaps, intersect, merge
 
 
 def seg(speaker: str, start: float, end: float, flags: list[str] | None = None) -> Segment:

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from conftest import shared_audio, write_wav
 
-from qa_pipeline.audio import decode_call
-from qa_pipeline.batched_output import is_loop
 from qa_pipeline.demo_corpus import load_script
 from qa_pipeline.errors import ModelError
-from qa_pipeline.guard import is_known_hallucination, normalise
-from qa_pipeline.ingest import CallSource, probe_call
 from qa_pipeline.models import Segment, Transcript
-from qa_pipeline.transcribe import TranscribeOptions, Transcriber, auto_batch_size
-from qa_pipeline.wer import word_error_rate
+from qa_pipeline.transcription.audio import decode_call
+from qa_pipeline.transcription.batched_output import is_loop
+from qa_pipeline.transcription.guard import is_known_hallucination, normalise
+from qa_pipeline.transcription.ingest import CallSource, probe_call
+from qa_pipeline.transcription.transcribe import TranscribeOptions, Transcriber, auto_batch_size
+from qa_pipeline.transcription.wer import word_error_rate
 
 
 def transcribe_file(transcriber: Transcriber, path: Path) -> Transcript:

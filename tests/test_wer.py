@@ -1,6 +1,6 @@
 import pytest
 
-from qa_pipeline.wer import normalise_for_wer, word_error_rate
+from qa_pipeline.transcription.wer import normalise_for_wer, word_error_rate
 
 
 def test_case_punctuation_and_yo_are_not_errors() -> None:

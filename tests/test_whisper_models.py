@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from qa_pipeline.errors import ModelError
-from qa_pipeline.whisper_models import BUNDLED_MODELS, resolve_whisper_model
+from qa_pipeline.transcription.whisper_models import BUNDLED_MODELS, resolve_whisper_model
 
 
 def test_bundled_base_is_assembled_once_and_verified(isolated_cache: Path) -> None:

@@ -36,16 +36,16 @@ _API = {
     "Checklist": "qa_pipeline.checklist",
     "load_checklists": "qa_pipeline.checklist",
     # transcription
-    "BatchSummary": "qa_pipeline.batch",
-    "CallResult": "qa_pipeline.batch",
-    "CallSource": "qa_pipeline.ingest",
-    "TranscribeOptions": "qa_pipeline.transcribe",
-    "Transcriber": "qa_pipeline.transcribe",
-    "TranscriptionRun": "qa_pipeline.batch",
-    "discover_inputs": "qa_pipeline.ingest",
-    "probe_call": "qa_pipeline.ingest",
-    "resolve_whisper_model": "qa_pipeline.whisper_models",
-    "transcribe_inputs": "qa_pipeline.batch",
+    "BatchSummary": "qa_pipeline.transcription.batch",
+    "CallResult": "qa_pipeline.transcription.batch",
+    "CallSource": "qa_pipeline.transcription.ingest",
+    "TranscribeOptions": "qa_pipeline.transcription.transcribe",
+    "Transcriber": "qa_pipeline.transcription.transcribe",
+    "TranscriptionRun": "qa_pipeline.transcription.batch",
+    "discover_inputs": "qa_pipeline.transcription.ingest",
+    "probe_call": "qa_pipeline.transcription.ingest",
+    "resolve_whisper_model": "qa_pipeline.transcription.whisper_models",
+    "transcribe_inputs": "qa_pipeline.transcription.batch",
     # conversations that are not audio (chats, e-mails, telephony transcripts)
     "import_conversations": "qa_pipeline.conversations",
     # judging
@@ -149,7 +149,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from qa_pipeline.batch import BatchSummary, CallResult, TranscriptionRun, transcribe_inputs
     from qa_pipeline.calibration import AgreementReport, TrustRule
     from qa_pipeline.calibration_files import write_agreement
     from qa_pipeline.checklist import Checklist, load_checklists
@@ -166,7 +165,6 @@ if TYPE_CHECKING:
         record_override,
         write_review_sheets,
     )
-    from qa_pipeline.ingest import CallSource, discover_inputs, probe_call
     from qa_pipeline.judging.judge import Judge
     from qa_pipeline.judging.options import JudgeOptions, make_judge
     from qa_pipeline.judging.score_batch import ScoreResult, score_store
@@ -185,6 +183,8 @@ if TYPE_CHECKING:
     from qa_pipeline.report.data import build_report
     from qa_pipeline.report.render import write_html_report
     from qa_pipeline.store import Store
-    from qa_pipeline.transcribe import TranscribeOptions, Transcriber
-    from qa_pipeline.whisper_models import resolve_whisper_model
+    from qa_pipeline.transcription.batch import BatchSummary, CallResult, TranscriptionRun, transcribe_inputs
+    from qa_pipeline.transcription.ingest import CallSource, discover_inputs, probe_call
+    from qa_pipeline.transcription.transcribe import TranscribeOptions, Transcriber
+    from qa_pipeline.transcription.whisper_models import resolve_whisper_model
     from qa_pipeline.workspace import Workspace

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from qa_pipeline.batch import write_json_atomic
 from qa_pipeline.calibration import AgreementReport
+from qa_pipeline.transcription.batch import write_json_atomic
 
 
 def write_agreement(report: AgreementReport, out: Path) -> Path:

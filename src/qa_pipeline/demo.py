@@ -11,7 +11,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa_pipeline.batch import TranscriptionRun, transcribe_inputs
 from qa_pipeline.calibration import AgreementReport, TrustRule
 from qa_pipeline.calibration_files import write_agreement
 from qa_pipeline.checklist import Checklist, load_checklists
@@ -34,8 +33,9 @@ from qa_pipeline.report import write_html_report
 from qa_pipeline.report.data import build_report
 from qa_pipeline.resources import default_checklists, default_demo_corpus
 from qa_pipeline.store import Store
-from qa_pipeline.transcribe import TranscribeOptions
-from qa_pipeline.wer import word_error_rate
+from qa_pipeline.transcription.batch import TranscriptionRun, transcribe_inputs
+from qa_pipeline.transcription.transcribe import TranscribeOptions
+from qa_pipeline.transcription.wer import word_error_rate
 from qa_pipeline.workspace import Workspace
 
 DEMO_CONTROLLERS = ("qa.elena", "qa.mikhail")  # the seed controllers whose scores ship in human_scores/

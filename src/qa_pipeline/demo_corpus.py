@@ -16,7 +16,7 @@ from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import CallMetadata, Scorecard, Segment, Transcript
 from qa_pipeline.scoring import score_answers
-from qa_pipeline.timings import call_timings
+from qa_pipeline.transcription.timings import call_timings
 
 Expected = Literal["yes", "no", "na"]
 

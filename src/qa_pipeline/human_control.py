@@ -17,7 +17,6 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from qa_pipeline.agreement import sample_size_for_width
-from qa_pipeline.batch import write_json_atomic
 from qa_pipeline.calibration import (
     AgreementReport,
     TrustRule,
@@ -39,6 +38,7 @@ from qa_pipeline.review_sheets import (
 )
 from qa_pipeline.sampling import Candidate, SamplePlanOptions, plan_sample, ranked_risks
 from qa_pipeline.store import ReviewImport, Store
+from qa_pipeline.transcription.batch import write_json_atomic
 
 logger = logging.getLogger(__name__)
 

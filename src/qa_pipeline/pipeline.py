@@ -12,18 +12,18 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa_pipeline.batch import TranscriptionRun, transcribe_inputs
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.human_control import SamplePlan, plan_review, write_review_sheets
-from qa_pipeline.ingest import IdFrom
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.options import JudgeOptions, make_judge
 from qa_pipeline.judging.score_batch import ScoreResult, score_store, scoring_ok
 from qa_pipeline.progress import Track, untracked
 from qa_pipeline.report import write_html_report
 from qa_pipeline.report.data import build_report
-from qa_pipeline.transcribe import TranscribeOptions
+from qa_pipeline.transcription.batch import TranscriptionRun, transcribe_inputs
+from qa_pipeline.transcription.ingest import IdFrom
+from qa_pipeline.transcription.transcribe import TranscribeOptions
 from qa_pipeline.workspace import Workspace
 
 

@@ -11,11 +11,11 @@ from pydantic import ValidationError
 
 from qa_pipeline.checklist import Checklist, load_checklists
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.ingest import IdFrom
 from qa_pipeline.judging.backends import resolve_backend
 from qa_pipeline.judging.options import JudgeOptions
 from qa_pipeline.resources import default_checklists
-from qa_pipeline.whisper_models import unknown_language
+from qa_pipeline.transcription.ingest import IdFrom
+from qa_pipeline.transcription.whisper_models import unknown_language
 from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
 StoreOption = Annotated[str, typer.Option(help="SQLite file or SQLAlchemy URL of the project store.")]

@@ -67,7 +67,7 @@ def demo(
         terminal_track,
     )
     from qa_pipeline.demo import DemoOptions, run_demo
-    from qa_pipeline.transcribe import TranscribeOptions
+    from qa_pipeline.transcription.transcribe import TranscribeOptions
 
     workspace = Workspace(work_dir)
     options = DemoOptions(

@@ -86,7 +86,7 @@ def run(
         terminal_track,
     )
     from qa_pipeline.pipeline import PipelineOptions, run_pipeline
-    from qa_pipeline.transcribe import TranscribeOptions
+    from qa_pipeline.transcription.transcribe import TranscribeOptions
 
     names = tuple(name.strip() for name in controllers.split(",") if name.strip())
     if sample and not names:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from rapidfuzz import fuzz
 
 from qa_pipeline.checklist import Scope
-from qa_pipeline.guard import normalise
 from qa_pipeline.models import Evidence, Segment, Transcript
+from qa_pipeline.transcription.guard import normalise
 
 MATCH_THRESHOLD = 80.0
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from qa_pipeline.bundled_files import ensure_joined, package_dir
 from qa_pipeline.errors import ModelError
-from qa_pipeline.whisper_models import cache_root
+from qa_pipeline.transcription.whisper_models import cache_root
 
 GPU_DEFAULT_LLM = "Qwen/Qwen2.5-7B-Instruct"
 CPU_DEFAULT_LLM = "bundled:qwen2.5-1.5b"

@@ -27,7 +27,7 @@ import yaml
 
 from qa_pipeline.models import ManipulationAttempt, Segment, Transcript, Word
 from qa_pipeline.resources import shipped
-from qa_pipeline.whisper_models import cache_root
+from qa_pipeline.transcription.whisper_models import cache_root
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,6 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from qa_pipeline.batch import write_json_atomic
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.claimed_work import held_elsewhere, settle_claimed
 from qa_pipeline.errors import ConfigError, QAPipelineError
@@ -30,6 +29,7 @@ from qa_pipeline.judging.judge import Judge
 from qa_pipeline.models import Scorecard, Transcript
 from qa_pipeline.progress import Track, untracked
 from qa_pipeline.store import Store
+from qa_pipeline.transcription.batch import write_json_atomic
 
 
 class ScoreResult(BaseModel):

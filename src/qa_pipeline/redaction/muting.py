@@ -22,9 +22,9 @@ import numpy.typing as npt
 from pydantic import ValidationError
 
 from qa_pipeline.errors import AudioError, ConfigError, first_line
-from qa_pipeline.ingest import probe_audio
 from qa_pipeline.models import Redaction, Transcript
 from qa_pipeline.redaction.transcript import redact_transcript
+from qa_pipeline.transcription.ingest import probe_audio
 
 logger = logging.getLogger(__name__)
 

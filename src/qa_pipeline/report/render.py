@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from qa_pipeline.batch import write_text_atomic
 from qa_pipeline.report import charts
 from qa_pipeline.report.data import ReportData
 from qa_pipeline.report.text import interface_text
+from qa_pipeline.transcription.batch import write_text_atomic
 
 
 def render_report(data: ReportData, out: Path) -> str:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from qa_pipeline.errors import AudioError, ConfigError, first_line
 from qa_pipeline.models import AudioInfo, Call, CallMetadata
-from qa_pipeline.whisper_models import unknown_language
+from qa_pipeline.transcription.whisper_models import unknown_language
 
 # Shorter files are clicks or failed recordings, not calls: no item could be judged on them.
 MIN_CALL_SECONDS = 1.0

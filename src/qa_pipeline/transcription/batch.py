@@ -19,11 +19,11 @@ from pydantic import BaseModel
 
 from qa_pipeline.claimed_work import held_elsewhere, settle_claimed
 from qa_pipeline.errors import AudioError, StoreError
-from qa_pipeline.ingest import CallSource, IdFrom, InputProblem, discover_inputs, probe_call
 from qa_pipeline.models import Call, Transcript
 from qa_pipeline.progress import Track, untracked
 from qa_pipeline.store import CallIdTaken, Store, transcript_cache_key
-from qa_pipeline.transcribe import TranscribeOptions, Transcriber
+from qa_pipeline.transcription.ingest import CallSource, IdFrom, InputProblem, discover_inputs, probe_call
+from qa_pipeline.transcription.transcribe import TranscribeOptions, Transcriber
 
 logger = logging.getLogger(__name__)
 

@@ -16,14 +16,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa_pipeline.audio import SAMPLE_RATE, Audio, DecodedCall, decode_call
-from qa_pipeline.batched_output import is_loop, skip_hallucinated_silence, split_at_pauses
 from qa_pipeline.errors import ModelError, first_line
-from qa_pipeline.guard import segment_flags
 from qa_pipeline.models import Call, Segment, Speaker, Transcript, Word
 from qa_pipeline.redaction import redact_transcript
-from qa_pipeline.timings import call_timings
-from qa_pipeline.whisper_models import BUNDLED_MODELS, ResolvedModel, resolve_whisper_model
+from qa_pipeline.transcription.audio import SAMPLE_RATE, Audio, DecodedCall, decode_call
+from qa_pipeline.transcription.batched_output import is_loop, skip_hallucinated_silence, split_at_pauses
+from qa_pipeline.transcription.guard import segment_flags
+from qa_pipeline.transcription.timings import call_timings
+from qa_pipeline.transcription.whisper_models import BUNDLED_MODELS, ResolvedModel, resolve_whisper_model
 
 logger = logging.getLogger(__name__)
 
