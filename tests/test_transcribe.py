@@ -111,7 +111,6 @@ def test_real_english_speech_with_tiny_en(tiny_transcriber: Transcriber) -> None
         "ask what you can do for your country."
     )
     assert transcript.channel_layout == "mono"
-    assert {s.speaker for s in transcript.segments} == {"unknown"}
     assert word_error_rate(reference, " ".join(s.text for s in transcript.segments)) < 0.15
 
 

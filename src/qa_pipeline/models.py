@@ -46,10 +46,13 @@ class CallMetadata(BaseModel):
         default=None, description="the company the agent answers for; checklist phrases may say {company}"
     )
     customer_id: str | None = Field(default=None, description="the customer's id in the CRM, for joining")
+    agent_speaker: Literal["first", "second"] | None = Field(
+        default=None, description="on a mono recording, whether the agent speaks first or second"
+    )
 
     @model_serializer(mode="wrap")
     def _serialize(self, handler: SerializerFunctionWrapHandler) -> Any:
-        return _without_new_defaults(handler(self), {"customer_id": None})
+        return _without_new_defaults(handler(self), {"customer_id": None, "agent_speaker": None})
 
 
 class AudioInfo(BaseModel):
@@ -124,6 +127,25 @@ class Redaction(BaseModel):
     end: float
 
 
+class Diarization(BaseModel):
+    """How the speakers of a mono recording were told apart, and how sure that is.
+
+    `doubts` is empty when speaker-scoped checklist items can be judged on the result: `speakers` when the
+    voices could not be told apart (the words stay with one speaker), `roles` when which speaker is the
+    agent rests on too little.
+    """
+
+    method: str
+    speakers: int = Field(description="speakers found")
+    separation: float | None = Field(description="cosine distance between the closest two speakers' voices")
+    agent: int | None = Field(
+        description="the agent's speaker number, in order of first words; None: not known"
+    )
+    role_confidence: float = Field(ge=0, le=1)
+    role_reason: str
+    doubts: list[Literal["speakers", "roles"]] = Field(default_factory=list)
+
+
 class Transcript(BaseModel):
     """The transcription stage's result for one call; also the JSON written next to the audio results.
 
@@ -157,9 +179,13 @@ class Transcript(BaseModel):
         default_factory=list, description="personal data removed from the text, with times for muting"
     )
 
+    diarization: Diarization | None = Field(
+        default=None, description="a mono recording's speakers as found from their voices"
+    )
+
     @model_serializer(mode="wrap")
     def _serialize(self, handler: SerializerFunctionWrapHandler) -> Any:
-        return _without_new_defaults(handler(self), {"channel": "voice", "timed": True})
+        return _without_new_defaults(handler(self), {"channel": "voice", "timed": True, "diarization": None})
 
     @property
     def has_speech(self) -> bool:

@@ -21,6 +21,7 @@ from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import ItemVerdict, ManipulationAttempt, Scorecard
 
 NO_TIMES = "no_times"  # an N/A the conversation decided (it has no times), not the checklist
+SPEAKERS_UNCERTAIN = "speakers_uncertain"  # a mono call whose speakers are not sure enough to judge one side
 # A total decided on fewer of the checklist's points than this share says more about what was left to
 # people than about the call.
 MIN_POINTS_SHARE = 0.5

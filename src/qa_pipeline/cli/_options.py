@@ -55,6 +55,19 @@ LanguageOption = Annotated[
 LanguagesOption = Annotated[
     str | None, typer.Option(help="Comma-separated languages detection may choose from, e.g. ru,en.")
 ]
+SpeakersOption = Annotated[
+    str,
+    typer.Option(
+        help="Speakers in a mono recording: a number (2) or a range (1-3); the clearest split is chosen."
+    ),
+]
+DiarizeOption = Annotated[
+    bool,
+    typer.Option(
+        "--diarize/--no-diarize",
+        help="Tell a mono recording's speakers apart by their voices and find the agent.",
+    ),
+]
 IdFromOption = Annotated[
     IdFrom,
     typer.Option(
@@ -90,6 +103,22 @@ def judge_options(flags: dict[str, str] | None = None, **values: Any) -> JudgeOp
 def judge_device(device: str, backend: str, base_url: str | None) -> str:
     """The judge's share of a --device that Whisper uses too: a judge server decides its own device."""
     return "auto" if resolve_backend(backend, base_url) == "openai" else device
+
+
+def parse_speakers(value: str) -> tuple[int, int]:
+    """'2' -> (2, 2); '1-3' -> (1, 3)."""
+    from qa_pipeline.transcription.transcribe import MAX_SPEAKERS
+
+    low, _, high = value.strip().partition("-")
+    try:
+        fewest, most = int(low), int(high or low)
+    except ValueError:
+        message = f"{value!r}: give a number (2) or a range (1-3)"
+        raise typer.BadParameter(message, param_hint="--speakers") from None
+    if not 1 <= fewest <= most <= MAX_SPEAKERS:
+        message = f"{value!r}: need 1 <= fewest <= most <= {MAX_SPEAKERS}"
+        raise typer.BadParameter(message, param_hint="--speakers")
+    return fewest, most
 
 
 def parse_languages(value: str | None) -> tuple[str, ...] | None:

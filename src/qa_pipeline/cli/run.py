@@ -11,15 +11,18 @@ import typer
 from qa_pipeline.checklist import load_checklists
 from qa_pipeline.cli._options import (
     PREFIXED_JUDGE_FLAGS,
+    DiarizeOption,
     IdFromOption,
     JsonOption,
     LanguageOption,
     LanguagesOption,
     ReplaceOption,
+    SpeakersOption,
     check_languages,
     judge_device,
     judge_options,
     parse_languages,
+    parse_speakers,
 )
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.resources import default_checklists
@@ -46,6 +49,8 @@ def run(
     ] = "auto",
     language: LanguageOption = None,
     languages: LanguagesOption = None,
+    speakers: SpeakersOption = "2",
+    diarize: DiarizeOption = True,
     batch_size: Annotated[
         int, typer.Option(help="Whisper batched inference size; 0 = auto (by device, cores and memory).")
     ] = 0,
@@ -99,6 +104,8 @@ def run(
             device=device,
             language=language,
             languages=parse_languages(languages),
+            speakers=parse_speakers(speakers),
+            diarize=diarize,
             batch_size=batch_size,
             redact_pii=redact_pii,
         ),

@@ -10,14 +10,17 @@ import typer
 
 from qa_pipeline.cli._options import (
     DEFAULT_STORE_TEXT,
+    DiarizeOption,
     IdFromOption,
     JsonOption,
     LanguageOption,
     LanguagesOption,
     ReplaceOption,
+    SpeakersOption,
     StoreOption,
     check_languages,
     parse_languages,
+    parse_speakers,
 )
 from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
@@ -41,6 +44,8 @@ def transcribe(
     threads: Annotated[int, typer.Option(help="CPU threads; 0 uses every core.")] = 0,
     language: LanguageOption = None,
     languages: LanguagesOption = None,
+    speakers: SpeakersOption = "2",
+    diarize: DiarizeOption = True,
     agent_channel: Annotated[int, typer.Option(help="Stereo channel that carries the agent (0 or 1).")] = 0,
     beam_size: Annotated[int, typer.Option(help="Beam search width.")] = 5,
     batch_size: Annotated[
@@ -85,6 +90,8 @@ def transcribe(
         cpu_threads=threads,
         language=language,
         languages=parse_languages(languages),
+        speakers=parse_speakers(speakers),
+        diarize=diarize,
         agent_channel=agent_channel,
         beam_size=beam_size,
         batch_size=batch_size,

@@ -61,15 +61,25 @@ from qa_pipeline.judging.rules import (
     RULES_VERSION,
     call_placeholders,
     condition_by_rules,
+    doubtful_speakers_verdict,
     missing_placeholders,
     not_applicable,
     phrase_verdict,
+    speaker_scoped,
     times_needed,
     timing_verdict,
     untimed_verdict,
 )
 from qa_pipeline.judging.thresholds import DEFAULT_THRESHOLD, THRESHOLDS_FILE, thresholds_for
-from qa_pipeline.models import Evidence, ItemVerdict, ManipulationAttempt, Scorecard, Transcript
+from qa_pipeline.models import (
+    Diarization,
+    Evidence,
+    ItemVerdict,
+    ManipulationAttempt,
+    Scorecard,
+    Speaker,
+    Transcript,
+)
 from qa_pipeline.redaction import redact_transcript
 from qa_pipeline.scoring import item_points, score_call
 
@@ -82,6 +92,8 @@ UNMATCHED_EVIDENCE_PENALTY = 0.5
 # cut below 0.77 separates right from wrong; until a larger model or more reviews show one, a fatal fail
 # from this judge is confirmed by a person.
 FATAL_MIN_CONFIDENCE = 0.8
+# Lines the model must label alike for its word to settle which of two voices is the agent's.
+ROLE_VOTE_SHARE = 2 / 3
 T = TypeVar("T")
 
 
@@ -189,13 +201,19 @@ class Judge:
         return identity
 
     def label_speakers(self, transcript: Transcript, stats: dict[str, Any] | None = None) -> Transcript:
-        """Mono calls have one 'unknown' speaker; ask the model which lines are the agent's.
+        """Mono calls whose speakers were not found by voice have one 'unknown' speaker; ask the model
+        which lines are the agent's.
 
         Labels are per segment, so a segment holding both voices keeps one label. When no valid labelling
         comes back, the call stays unlabelled and speaker-scoped items are judged on everything said.
         """
-        if transcript.channel_layout != "mono" or not transcript.segments:
-            return transcript
+        found = transcript.diarization
+        if found is not None and "roles" in found.doubts and found.speakers == 2:
+            return self._settle_roles(transcript, found, stats)
+        if transcript.channel_layout != "mono" or not any(
+            s.speaker == "unknown" for s in transcript.segments
+        ):
+            return transcript  # stereo, empty, or speakers already found from their voices
         prompt = build_roles_prompt(transcript, self.prompt)
         reply = self._first_valid(prompt, _roles_parser(len(transcript.segments)), transcript.call_id, stats)
         if reply is None:
@@ -205,6 +223,37 @@ class Judge:
             for s, role in zip(transcript.segments, reply[1], strict=True)
         ]
         return transcript.model_copy(update={"segments": segments})
+
+    def _settle_roles(
+        self, transcript: Transcript, found: Diarization, stats: dict[str, Any] | None
+    ) -> Transcript:
+        """The voices were told apart but the cues could not say which is the agent: the model labels
+        each line, not shown the voices' labels, and a clear majority (ROLE_VOTE_SHARE) decides whether
+        the labels stand or swap. Without one the doubt stays and speaker-scoped items go to people."""
+        hidden = transcript.model_copy(
+            update={"segments": [s.model_copy(update={"speaker": "unknown"}) for s in transcript.segments]}
+        )
+        prompt = build_roles_prompt(hidden, self.prompt)
+        reply = self._first_valid(prompt, _roles_parser(len(hidden.segments)), transcript.call_id, stats)
+        if reply is None:
+            return transcript
+        agree = sum(1 for s, role in zip(transcript.segments, reply[1], strict=True) if s.speaker == role)
+        share = agree / max(1, len(transcript.segments))
+        if max(share, 1 - share) < ROLE_VOTE_SHARE:
+            return transcript
+        swap = share < 0.5
+        other: dict[str, Speaker] = {"agent": "customer", "customer": "agent", "unknown": "unknown"}
+        segments = [
+            s.model_copy(update={"speaker": other[s.speaker]}) if swap else s for s in transcript.segments
+        ]
+        settled = found.model_copy(
+            update={
+                "doubts": [d for d in found.doubts if d != "roles"],
+                "agent": (1 - found.agent) if swap and found.agent is not None else found.agent,
+                "role_reason": f"judge ({max(share, 1 - share):.0%} of lines)",
+            }
+        )
+        return transcript.model_copy(update={"segments": segments, "diarization": settled})
 
     def score(self, checklist: Checklist, transcript: Transcript) -> tuple[Scorecard, dict[str, Any]]:
         """The scorecard and generation statistics (tokens, attempts) for benchmarks."""
@@ -250,7 +299,11 @@ class Judge:
             # A silent or failed recording: rules would fail the agent on greetings nobody could hear.
             job.decided = {item.id: _no_speech(item) for item in checklist.items}
             return job
+        doubts = labelled.diarization.doubts if labelled.diarization is not None else []
         for item in checklist.items:
+            if doubts and speaker_scoped(item):
+                job.decided[item.id] = doubtful_speakers_verdict(item, doubts)
+                continue
             needed = None if labelled.timed else times_needed(item)
             if needed is not None:
                 job.decided[item.id] = untimed_verdict(item, labelled, needed)
@@ -423,7 +476,12 @@ class Judge:
         checklist, transcript, labelled = job.checklist, job.transcript, job.labelled
         judge = {"backend": self.backend.name, "model": self.backend.model_id, "mode": job.mode}
         judge["prompt"] = prompt_hash(ITEMS_PROMPT if job.mode == "items" else self.prompt)
-        if labelled is not transcript:
+        found = labelled.diarization
+        if found is not None:
+            judge["speakers"] = f"found from voices ({found.method}); agent by {found.role_reason}" + (
+                f"; in doubt: {', '.join(found.doubts)}" if found.doubts else ""
+            )
+        elif labelled is not transcript:
             judge["speakers"] = "labelled by the judge (mono call)"
         verdicts = []
         for item in checklist.items:

@@ -11,12 +11,13 @@ item resting on them does not apply to it (`no_times`), rather than being measur
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa_pipeline.checklist import PLACEHOLDER, Checklist, Condition, Item, PhraseRule, Scope, TimingRule
 from qa_pipeline.judging.phrases import PhraseMatch, asr_confidence, find_phrase, spoken_words
 from qa_pipeline.models import Evidence, ItemVerdict, Transcript
-from qa_pipeline.scoring import NO_TIMES
+from qa_pipeline.scoring import NO_TIMES, SPEAKERS_UNCERTAIN
 
 RULES_VERSION = "rules-v1"  # part of the scorecard cache key: a change in matching re-scores calls
 # Below this mean ASR word probability a transcript is too garbled to conclude that something was *not*
@@ -164,6 +165,29 @@ def untimed_verdict(item: Item, transcript: Transcript, needed: str) -> ItemVerd
         "needs",
         confidence=1.0,
         flags=[NO_TIMES],
+        source="rule",
+    )
+
+
+def speaker_scoped(item: Item) -> bool:
+    """Whether the item judges one side's words (or a rule counts one side's), not the whole call."""
+    rule_side = item.phrases.speaker if item.phrases is not None else None
+    return item.scope.speaker != "both" or rule_side in ("agent", "customer")
+
+
+def doubtful_speakers_verdict(item: Item, doubts: Sequence[str]) -> ItemVerdict:
+    """For a person: whose words are whose on this mono recording is not sure enough to judge one side."""
+    why = {
+        "speakers": "the two voices could not be told apart reliably",
+        "roles": "which speaker is the agent rests on too little",
+    }
+    return ItemVerdict(
+        item_id=item.id,
+        answer=None,
+        rationale=f"a person decides: on this mono recording {' and '.join(why[d] for d in doubts)}, and the "
+        f"item judges the {item.scope.speaker if item.scope.speaker != 'both' else 'one side'}'s words",
+        needs_human=True,
+        flags=[SPEAKERS_UNCERTAIN],
         source="rule",
     )
 

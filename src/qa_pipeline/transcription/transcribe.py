@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from qa_pipeline.errors import ModelError, first_line
 from qa_pipeline.models import Call, Segment, Speaker, Transcript, Word
@@ -22,6 +22,8 @@ from qa_pipeline.redaction import redact_transcript
 from qa_pipeline.transcription.audio import SAMPLE_RATE, Audio, DecodedCall, decode_call
 from qa_pipeline.transcription.batched_output import is_loop, skip_hallucinated_silence, split_at_pauses
 from qa_pipeline.transcription.guard import segment_flags
+from qa_pipeline.transcription.speaker_encoder import ENCODER_ID, SpeakerEncoder, encoder_available
+from qa_pipeline.transcription.speakers import DIARIZATION_VERSION, find_speakers
 from qa_pipeline.transcription.timings import call_timings
 from qa_pipeline.transcription.whisper_models import BUNDLED_MODELS, ResolvedModel, resolve_whisper_model
 
@@ -34,6 +36,7 @@ CPU_MAX_BATCH = 16
 # for large models and for the judge running beside Whisper.
 MEMORY_PER_CHUNK = 512 * 1024**2
 SPAN_MARGIN = 0.3  # seconds of audio kept either side of a stretch decoded again
+MAX_SPEAKERS = 6
 
 
 class TranscribeOptions(BaseModel):
@@ -63,6 +66,10 @@ class TranscribeOptions(BaseModel):
             before the transcript is stored or written (qa_pipeline.redaction).
         max_minutes: longer recordings are refused (a stuck line or several calls in one file, and
             gigabytes of decoded audio); raise it for long calls.
+        diarize: on a mono recording, tell the speakers apart by their voices and find the agent
+            (`qa_pipeline.transcription.diarization`); off leaves the words with speaker `unknown`.
+        speakers: how many speakers a mono recording has, as (fewest, most); the count with the clearest
+            split between voices is chosen.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -81,6 +88,24 @@ class TranscribeOptions(BaseModel):
     redecode_loops: bool = False
     redact_pii: bool = False
     max_minutes: float = Field(default=90.0, gt=0)
+    diarize: bool = True
+    speakers: tuple[int, int] = (2, 2)
+
+    @field_validator("speakers")
+    @classmethod
+    def _speaker_range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        low, high = value
+        if not 1 <= low <= high <= MAX_SPEAKERS:
+            raise ValueError(f"speakers must be 1 <= fewest <= most <= {MAX_SPEAKERS}, not {low}-{high}")
+        return value
+
+
+@cache
+def _warn_once_without_encoder() -> None:
+    logger.warning(
+        "Resemblyzer is not installed (pip install --no-deps resemblyzer==0.1.4): mono recordings keep one "
+        "speaker, 'unknown', and the judge is asked which lines are the agent's"
+    )
 
 
 def cuda_available() -> bool:
@@ -165,11 +190,31 @@ class Transcriber:
         }
 
     def options_for(self, call: Call) -> dict[str, Any]:
-        """Output options as they apply to one call: a manifest's language forces that call's language."""
+        """Output options as they apply to one call: a manifest's language forces that call's language;
+        how speakers are found belongs to mono recordings only, so stereo calls keep their cached keys."""
         options = self.output_options
         if call.metadata.language and not options["language"]:
             options = {**options, "language": call.metadata.language}
+        if call.audio.channels != 2:
+            options = {**options, "diarization": self.diarization_options}
         return options
+
+    @property
+    def diarization_options(self) -> dict[str, Any] | None:
+        if not self.options.diarize:
+            return None
+        if not encoder_available():
+            _warn_once_without_encoder()
+            return None
+        return {
+            "encoder": ENCODER_ID,
+            "speakers": list(self.options.speakers),
+            "version": DIARIZATION_VERSION,
+        }
+
+    @cached_property
+    def speaker_encoder(self) -> SpeakerEncoder:
+        return SpeakerEncoder(self.device)
 
     @cached_property
     def model(self) -> Any:
@@ -214,6 +259,15 @@ class Transcriber:
                     channel_segments, _ = self._transcribe_channel(channel, speaker, language)
             segments.extend(channel_segments)
         segments.sort(key=lambda s: (s.start, s.end))
+        options, diarization = self.options_for(call), None
+        if decoded.layout == "mono":
+            # A "stereo" file whose channels hold one signal is mono too, found only now: its cache key
+            # was made without the diarization options, its result says them.
+            options = {**options, "diarization": self.diarization_options}
+        if decoded.layout == "mono" and self.diarization_options is not None and segments:
+            segments, diarization = find_speakers(
+                decoded.channels[0], segments, self.speaker_encoder, self.options.speakers, call.metadata
+            )
         transcript = Transcript(
             call_id=call.call_id,
             duration=round(decoded.duration, 3),
@@ -223,9 +277,10 @@ class Transcriber:
             segments=segments,
             timings=call_timings(segments, decoded.duration),
             model=self.model_ref.identity,
-            options=self.options_for(call),
+            options=options,
             audio_sha256=call.audio.sha256,
             metadata=call.metadata,
+            diarization=diarization,
         )
         return redact_transcript(transcript) if self.options.redact_pii else transcript
 
