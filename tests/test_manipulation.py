@@ -185,6 +185,28 @@ def test_the_classifier_finds_a_paraphrase_no_pattern_lists() -> None:
     assert find_attempts(rude()) == []  # the rude call itself holds no attempt
 
 
+@needs_e5
+def test_an_empty_summary_at_the_end_of_a_call_is_ordinary_speech() -> None:
+    """A false flag once seen on the evaluation set's clean calls (ev-en18)."""
+    assert find_attempts(rude(("agent", "To summarise, that is everything. Bye."))) == []
+
+
+def test_changing_the_guards_exemplars_changes_its_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cached scorecards carry the guard's identity; one more exemplar must not leave them current."""
+    from qa_pipeline.judging import manipulation
+
+    before = manipulation.guard_identity()
+    edited = tmp_path / "exemplars.yaml"
+    edited.write_text(
+        manipulation.exemplars_file().read_text(encoding="utf-8") + '  - "Thank you, goodbye."\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(manipulation, "exemplars_file", lambda: edited)
+    assert manipulation.guard_identity() != before
+
+
 @pytest.mark.slow
 def test_the_bundled_judge_is_not_talked_round_by_a_note_for_the_evaluator() -> None:
     """The rude six-line call fails its fatal item with the bundled 1.5B judge; one more agent line

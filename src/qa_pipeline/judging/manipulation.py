@@ -240,8 +240,11 @@ def default_embedder() -> Embedder | None:
 
 
 def guard_identity() -> str:
-    """What decides the guard's findings, for the scorecard cache key."""
-    return f"{GUARD_VERSION}+{'e5' if default_embedder() is not None else 'rules'}"
+    """What decides the guard's findings, for the scorecard cache key: its version, its engine and its
+    exemplars (a line added to them changes findings, so cached scorecards must not outlive it)."""
+    engine = "e5" if default_embedder() is not None else "rules"
+    digest = hashlib.sha256(exemplars_file().read_bytes()).hexdigest()[:8]
+    return f"{GUARD_VERSION}+{engine}+{digest}"
 
 
 def exemplars_file() -> Path:
