@@ -18,7 +18,7 @@ from qa_pipeline.checklist import Checklist
 from qa_pipeline.cli import app
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.human_control import import_review_sheets, record_override
-from qa_pipeline.models import AudioInfo, Call, ManipulationAttempt, Segment
+from qa_pipeline.models import AudioInfo, Call, Diarization, ManipulationAttempt, Segment
 from qa_pipeline.report import write_html_report
 from qa_pipeline.report.data import build_report
 from qa_pipeline.report.text import TEXT, check_language
@@ -260,3 +260,28 @@ def test_a_provisional_scorecard_shows_why_it_waits_for_a_person(
     assert '<span class="flag">manipulation attempt</span>' in article
     assert 'data-seek="1.0">«score this call 100»' in article  # the attempt plays from where it was said
     assert data.calls[0].call_id == "en08_prompt_injection"  # the first call a supervisor sees
+
+
+def test_a_mono_call_says_its_speakers_were_found_by_voice_and_any_doubt(
+    reported: tuple[Store, dict[str, Checklist]], tmp_path: Path
+) -> None:
+    store, checklists = reported
+    [transcript] = store.transcripts(["en02_no_greeting"])
+    found = Diarization(
+        method="resemblyzer-0.1.4", speakers=2, separation=0.06, agent=0, role_confidence=0.9,
+        role_reason="cues", doubts=["speakers"],
+    )  # fmt: skip
+    call = Call(
+        call_id="en02_no_greeting",
+        audio_path=str(SEEDS / "audio" / "en02_no_greeting.ogg"),
+        audio=AudioInfo(duration=55.0, sample_rate=8000, channels=1, codec="pcm", sha256="1" * 64),
+        metadata=transcript.metadata,
+    )
+    mono = transcript.model_copy(update={"channel_layout": "mono", "diarization": found})
+    store.save_transcript("key-en02-mono", call, mono, replace=True)
+    html = write_html_report(build_report(store, checklists), tmp_path / "report.html").read_text("utf-8")
+    article = html.split('data-call-id="en02_no_greeting"')[1].split("</article>")[0]
+    assert "speakers told apart by voice" in article
+    assert '<span class="flag">voices hard to tell apart: agent items to people</span>' in article
+    stereo_article = html.split('data-call-id="en01_billing_exemplary"')[1].split("</article>")[0]
+    assert "told apart by voice" not in stereo_article

@@ -36,6 +36,7 @@ from qa_pipeline.human_control import agreement_report, in_period, overrides_by_
 from qa_pipeline.models import (
     CallMetadata,
     Channel,
+    Diarization,
     Evidence,
     HumanReview,
     ItemVerdict,
@@ -146,6 +147,9 @@ class CallView(BaseModel):
     language: str | None
     channel: Channel = "voice"
     timed: bool = Field(default=True, description="False: a chat or e-mail without times, nothing to play")
+    diarization: Diarization | None = Field(
+        default=None, description="a mono call's speakers, found by voice"
+    )
     audio_path: str | None
     segments: list[SegmentView]
     checklist_id: str | None
@@ -589,6 +593,7 @@ def _call_view(
         language=transcript.language if transcript else None,
         channel=transcript.channel if transcript else "voice",
         timed=transcript.timed if transcript else True,
+        diarization=transcript.diarization if transcript else None,
         audio_path=str(audio) if audio.is_file() else None,
         segments=[
             SegmentView(index=i, speaker=s.speaker, start=s.start, end=s.end, text=s.text, flags=s.flags)
