@@ -74,3 +74,17 @@ def test_prompt_versions_can_come_from_a_team_folder(tmp_path: Path, monkeypatch
     assert prompt_hash() != shipped  # a changed template is a different prompt on every scorecard
     with pytest.raises(ConfigError, match="prompt 'judge-v9' not found"):
         prompt_dir("judge-v9")
+
+
+def test_the_judge_never_reads_the_call_id() -> None:
+    """An id or file name is not speech: one that names a verdict ("en04_rude_agent", "perfect_call") would
+    lead the judge, and two copies of one call under two ids must read the same."""
+    from qa_pipeline.judging.item_prompt import build_conversation
+    from qa_pipeline.judging.prompt import build_roles_prompt
+
+    call = transcript(("agent", "Hello, Northwind Energy."), ("customer", "Hi."))
+    named = call.model_copy(update={"call_id": "perfect_call_all_yes"})
+    assert build_prompt(CHECKLIST, named).messages == build_prompt(CHECKLIST, call).messages
+    assert build_conversation(named, []).shared == build_conversation(call, []).shared
+    assert build_roles_prompt(named).messages == build_roles_prompt(call).messages
+    assert "perfect_call" not in build_conversation(named, []).shared

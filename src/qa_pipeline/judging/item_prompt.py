@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qa_pipeline.checklist import Item, Scope
-from qa_pipeline.judging.prompt import _lines, _templates, neutralise, prompt_hash
+from qa_pipeline.judging.prompt import _lines, _templates, prompt_hash
 from qa_pipeline.models import Transcript
 
 ITEMS_PROMPT = "judge-items-v1"
@@ -60,7 +60,6 @@ def build_conversation(
     lines = [{**line, "label": f"{i + 1:0{width}d}"} for i, line in enumerate(_lines(transcript))]
     speakers: list[str] = sorted({segment.speaker for segment in transcript.segments}) or ["none"]
     shared = env.get_template("call.j2").render(
-        call_id=neutralise(transcript.call_id),
         duration=transcript.duration,
         language=transcript.language,
         speakers=", ".join(speakers),

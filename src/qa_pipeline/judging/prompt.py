@@ -103,9 +103,7 @@ def build_roles_prompt(transcript: Transcript, name: str = DEFAULT_PROMPT) -> Ju
         "additionalProperties": False,
     }
     system = env.get_template("roles_system.j2").render()
-    user = env.get_template("roles_call.j2").render(
-        call_id=neutralise(transcript.call_id), lines=_lines(transcript)
-    )
+    user = env.get_template("roles_call.j2").render(lines=_lines(transcript))
     return JudgePrompt(
         messages=[{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}],
         schema=schema,
@@ -120,7 +118,6 @@ def build_prompt(checklist: Checklist, transcript: Transcript, name: str = DEFAU
     system = env.get_template("system.j2").render(max_quotes=MAX_QUOTES)
     user = env.get_template("call.j2").render(
         checklist=checklist,
-        call_id=neutralise(transcript.call_id),
         duration=transcript.duration,
         language=transcript.language,
         speakers=", ".join(speakers),
