@@ -199,8 +199,9 @@ class Transcriber:
             options = {**options, "diarization": self.diarization_options}
         return options
 
-    @property
+    @cached_property
     def diarization_options(self) -> dict[str, Any] | None:
+        """Looked up once: it joins every mono call's cache key; the encoder stays installed or not."""
         if not self.options.diarize:
             return None
         if not encoder_available():
@@ -264,10 +265,10 @@ class Transcriber:
             # A "stereo" file whose channels hold one signal is mono too, found only now: its cache key
             # was made without the diarization options, its result says them.
             options = {**options, "diarization": self.diarization_options}
-        if decoded.layout == "mono" and self.diarization_options is not None and segments:
-            segments, diarization = find_speakers(
-                decoded.channels[0], segments, self.speaker_encoder, self.options.speakers, call.metadata
-            )
+            if self.diarization_options is not None and segments:
+                segments, diarization = find_speakers(
+                    decoded.channels[0], segments, self.speaker_encoder, self.options.speakers, call.metadata
+                )
         transcript = Transcript(
             call_id=call.call_id,
             duration=round(decoded.duration, 3),
