@@ -10,6 +10,7 @@ enough reviewed calls, and the AI also matched people on every answer they gave 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import partial
 from itertools import pairwise
 from typing import Literal
@@ -25,7 +26,7 @@ from qa_pipeline.agreement import (
     numeric_agreement,
 )
 from qa_pipeline.checklist import Checklist
-from qa_pipeline.models import CallMetadata, HumanReview, Override, Scorecard
+from qa_pipeline.models import CallMetadata, Dispute, HumanReview, Override, Scorecard
 from qa_pipeline.scoring import NO_TIMES, score_answers
 
 TrustStatus = Literal["ai_may_score_alone", "human_control_required", "too_few_reviews"]
@@ -72,6 +73,8 @@ class ItemReport(BaseModel):
     human_human: CategoricalAgreement | None
     ai_unanswered: int = Field(description="reviewed calls where the judge left the item to a person")
     overrides: int
+    disputes: int = Field(default=0, description="agents' disputes of the AI's (or a person's) verdict")
+    disputes_overturned: int = Field(default=0, description="disputes a supervisor found right")
     trust: TrustVerdict
     periods: list[PeriodAgreement]
 
@@ -145,6 +148,7 @@ def calibrate(
     *,
     metadata: dict[str, CallMetadata] | None = None,
     overrides: list[Override] | None = None,
+    disputes: list[Dispute] | None = None,
     rule: TrustRule | None = None,
     pool_items: bool = False,
     pick_kinds: dict[tuple[str, str], str] | None = None,
@@ -183,6 +187,10 @@ def calibrate(
     override_counts: dict[tuple[str, str], int] = defaultdict(int)
     for override in overrides or []:
         override_counts[(override.checklist_id, override.item_id)] += 1
+    dispute_counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for dispute in disputes or []:
+        dispute_counts[(dispute.checklist_id, dispute.item_id)][0] += 1
+        dispute_counts[(dispute.checklist_id, dispute.item_id)][1] += dispute.status == "overturned"
 
     def group_of(checklist_id: str) -> str:
         return "all" if pool_items else checklist_id
@@ -243,6 +251,21 @@ def calibrate(
             count for (cl, it), count in override_counts.items() if it == item_id and group_of(cl) == group
         )
         methods = {checklists[key].item(item_id).method for key in {r[0][1] for r in rows}}
+        raised, overturned = (
+            sum(
+                counts[i]
+                for (cl, it), counts in dispute_counts.items()
+                if it == item_id and group_of(cl) == group
+            )
+            for i in (0, 1)
+        )
+        trust = trust_verdict(ai_human, rule)
+        if raised:
+            trust = trust.model_copy(
+                update={
+                    "reason": f"{trust.reason}; agents disputed it {raised} times, {overturned} overturned"
+                }
+            )
         items.append(
             ItemReport(
                 group=group,
@@ -254,7 +277,9 @@ def calibrate(
                 human_human=human_human,
                 ai_unanswered=len(rows) - len(answered),
                 overrides=overrides_here,
-                trust=trust_verdict(ai_human, rule),
+                disputes=raised,
+                disputes_overturned=overturned,
+                trust=trust,
                 periods=_periods(answered, metadata),
             )
         )
@@ -391,9 +416,19 @@ def weak_items(report: AgreementReport) -> dict[str, dict[str, str]]:
 
 def most_corrected(overrides: list[Override]) -> dict[str, dict[str, int]]:
     """Overrides per checklist and item, most first: they feed the sampling plan."""
+    return _most((o.checklist_id, o.item_id) for o in overrides)
+
+
+def most_disputed(disputes: list[Dispute]) -> dict[str, dict[str, int]]:
+    """Disputes per checklist and item, whatever their outcome: an item agents keep disputing deserves
+    people's eyes on other calls too, before supervisors have decided each dispute."""
+    return _most((d.checklist_id, d.item_id) for d in disputes)
+
+
+def _most(keys: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for override in overrides:
-        counts[override.checklist_id][override.item_id] += 1
+    for checklist_id, item_id in keys:
+        counts[checklist_id][item_id] += 1
     return {
         checklist_id: dict(sorted(items.items(), key=lambda kv: (-kv[1], kv[0])))
         for checklist_id, items in sorted(counts.items())

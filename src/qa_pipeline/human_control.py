@@ -22,6 +22,7 @@ from qa_pipeline.calibration import (
     TrustRule,
     calibrate,
     most_corrected,
+    most_disputed,
     weak_items,
 )
 from qa_pipeline.checklist import Checklist
@@ -153,6 +154,7 @@ def plan_review(
         controllers=controllers,
         weak_items=weak_items(report),
         corrected_items=most_corrected(store.overrides()),
+        disputed_items=most_disputed(store.disputes()),
         **options,
     )
     candidates: list[Candidate] = []
@@ -305,6 +307,7 @@ def agreement_report(
         checklists,
         metadata=metadata,
         overrides=store.overrides(),
+        disputes=store.disputes(),
         rule=rule,
         pool_items=pool_items,
         pick_kinds=kinds,

@@ -19,6 +19,7 @@ from pydantic import (
 
 Speaker = Literal["agent", "customer", "unknown"]
 Channel = Literal["voice", "chat", "email"]
+Answer = Literal["yes", "no", "na"] | int
 
 
 def _without_new_defaults(data: Any, defaults: dict[str, object]) -> Any:
@@ -305,3 +306,59 @@ class SamplePick(BaseModel):
     kind: Literal["random", "risk"]
     reasons: list[str]
     reviewers: list[str] = Field(default_factory=list)
+
+
+Role = Literal["admin", "supervisor", "controller", "agent"]
+USER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+
+
+class User(BaseModel):
+    """A person of the QA team who signs in to the workspace; what they may see follows from the role.
+
+    An agent sees only calls whose manifest names their `agent`; a supervisor only calls of their `teams`;
+    a controller only the calls the sampling plan gives them, and in `blind` mode never the AI's answers
+    or another controller's before submitting their own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=USER_NAME_PATTERN)
+    role: Role
+    teams: list[str] = Field(default_factory=list)
+    agent: str | None = Field(default=None, description="an agent's name as the manifest spells it")
+    blind: bool = True
+    language: Literal["en", "ru"] = "en"
+
+
+DisputeStatus = Literal["open", "upheld", "overturned"]
+
+
+class Dispute(BaseModel):
+    """An agent's objection to one verdict of their own scorecard, and a supervisor's decision on it.
+
+    An overturned dispute becomes an override and a human answer (the supervisor's), so the decision
+    counts in agreement and the trust map; an upheld one counts as the AI confirmed by a person."""
+
+    id: int | None = None
+    call_id: str = Field(min_length=1)
+    checklist_id: str = Field(min_length=1)
+    item_id: str = Field(min_length=1)
+    agent: str = Field(min_length=1, description="whose call it is (the manifest's agent)")
+    raised_by: str = Field(min_length=1, description="the user who raised it")
+    reason: str = Field(min_length=3)
+    disputed_answer: Literal["yes", "no", "na"] | int | None = Field(
+        description="the answer in force when the dispute was raised"
+    )
+    status: DisputeStatus = "open"
+    decided_by: str | None = None
+    decision_comment: str | None = None
+    answer: Literal["yes", "no", "na"] | int | None = Field(
+        default=None, description="the answer a supervisor set when overturning"
+    )
+
+
+class Acknowledgement(BaseModel):
+    """An agent has read their scorecard (or a coaching note) and says so."""
+
+    call_id: str
+    checklist_id: str
+    agent: str

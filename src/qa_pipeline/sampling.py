@@ -39,6 +39,9 @@ class SamplePlanOptions(BaseModel):
     corrected_items: dict[str, dict[str, int]] = Field(
         default_factory=dict, description="checklist id -> item id -> overrides"
     )
+    disputed_items: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="checklist id -> item id -> agents' disputes"
+    )
 
 
 class Candidate(BaseModel):
@@ -55,9 +58,10 @@ class Candidate(BaseModel):
     CRITICAL_FLAG,
     WEAK_ITEM,
     CORRECTED,
+    DISPUTED,
     BORDERLINE,
     LOW_CONFIDENCE,
-) = range(9)
+) = range(10)
 # Risks a person must see on every call that has them, beyond the risk picks asked for.
 ALWAYS_REVIEWED = {MANIPULATION, UNCERTAIN_FATAL}
 
@@ -86,6 +90,10 @@ def ranked_risks(card: Scorecard, options: SamplePlanOptions) -> list[tuple[int,
     corrected = [f"{item} ({corrected_here[item]})" for item in answered if item in corrected_here]
     if corrected:
         reasons.append((CORRECTED, f"often corrected: {_names(corrected)}"))
+    disputed_here = options.disputed_items.get(card.checklist_id, {})
+    disputed = [f"{item} ({disputed_here[item]})" for item in answered if item in disputed_here]
+    if disputed:
+        reasons.append((DISPUTED, f"disputed by agents: {_names(disputed)}"))
     total = card.total
     if (
         total is not None

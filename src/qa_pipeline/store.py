@@ -26,6 +26,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Connection,
     DateTime,
@@ -53,7 +54,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from qa_pipeline.errors import StoreError
-from qa_pipeline.models import Call, CallMetadata, HumanReview, Override, SamplePick, Scorecard, Transcript
+from qa_pipeline.models import (
+    Acknowledgement,
+    Call,
+    CallMetadata,
+    Dispute,
+    DisputeStatus,
+    HumanReview,
+    Override,
+    SamplePick,
+    Scorecard,
+    Transcript,
+    User,
+)
 from qa_pipeline.schema import upgrade_schema
 from qa_pipeline.workers import holder_is_dead, worker_name
 from qa_pipeline.workspace import DEFAULT_WORKSPACE
@@ -144,6 +157,47 @@ sample_picks_table = Table(
     Column("kind", String(16), nullable=False),
     Column("reasons", JSON, nullable=False),
     Column("reviewers", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+users_table = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("teams", JSON, nullable=False),
+    Column("agent", String(128), nullable=True),
+    Column("blind", Boolean, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+disputes_table = Table(
+    "disputes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(128), nullable=False, index=True),
+    Column("checklist_id", String(64), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("agent", String(128), nullable=False),
+    Column("raised_by", String(64), nullable=False),
+    Column("reason", String, nullable=False),
+    Column("disputed_answer", JSON, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("decided_by", String(64), nullable=True),
+    Column("decision_comment", String, nullable=True),
+    Column("answer", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+)
+
+acknowledgements_table = Table(
+    "acknowledgements",
+    metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("checklist_id", String(64), primary_key=True),
+    Column("agent", String(128), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -649,6 +703,108 @@ class Store:
 
     def sample_picks(self) -> list[SamplePick]:
         return self._models(sample_picks_table, SamplePick)
+
+    def save_user(self, user: User, password_hash: str | None = None) -> None:
+        """Add or change a user; without `password_hash` an existing user keeps their password."""
+        table = users_table
+        row: dict[str, Any] = {**user.model_dump(), "updated_at": datetime.now(UTC)}
+        try:
+            with self.engine.begin() as conn:
+                if password_hash is None:
+                    changed = conn.execute(update(table).where(table.c.name == user.name).values(**row))
+                    if changed.rowcount == 0:
+                        raise StoreError(f"user {user.name!r} does not exist: a new user needs a password")
+                    return
+                conn.execute(self._upsert(table, {**row, "password_hash": password_hash}, ["name"]))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot save user {user.name!r} to {self.url}: {exc}") from exc
+
+    def user_with_hash(self, name: str) -> tuple[User, str] | None:
+        columns = [users_table.c[field] for field in User.model_fields]
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(*columns, users_table.c.password_hash).where(users_table.c.name == name)
+            ).first()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        password_hash = values.pop("password_hash")
+        return User.model_validate(values), password_hash
+
+    def users(self) -> list[User]:
+        return self._models(users_table, User, order_by=users_table.c.name)
+
+    def add_dispute(self, dispute: Dispute) -> Dispute:
+        row = {**dispute.model_dump(exclude={"id"}), "created_at": datetime.now(UTC)}
+        try:
+            with self.engine.begin() as conn:
+                key = conn.execute(disputes_table.insert().values(**row)).inserted_primary_key
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot save a dispute of {dispute.call_id} to {self.url}: {exc}") from exc
+        assert key is not None
+        return dispute.model_copy(update={"id": key[0]})
+
+    def disputes(
+        self, call_ids: Iterable[str] | None = None, status: DisputeStatus | None = None
+    ) -> list[Dispute]:
+        """Disputes oldest first, of some calls or all."""
+        table = disputes_table
+        query = select(*(table.c[name] for name in Dispute.model_fields)).order_by(table.c.id)
+        if status is not None:
+            query = query.where(table.c.status == status)
+        with self.engine.connect() as conn:
+            if call_ids is None:
+                rows = conn.execute(query).all()
+            else:
+                rows = [
+                    r
+                    for chunk in _chunks(call_ids)
+                    for r in conn.execute(query.where(table.c.call_id.in_(chunk)))
+                ]
+        return sorted((Dispute.model_validate(dict(r._mapping)) for r in rows), key=lambda d: d.id or 0)
+
+    def decide_dispute(
+        self, decided: Dispute, override: Override | None = None, review: HumanReview | None = None
+    ) -> bool:
+        """Record a supervisor's decision, with the override and the human answer an overturn makes, in
+        one transaction; false when the dispute was no longer open (two supervisors deciding at once)."""
+        table = disputes_table
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as conn:
+                changed = conn.execute(
+                    update(table)
+                    .where(table.c.id == decided.id, table.c.status == "open")
+                    .values(
+                        status=decided.status,
+                        decided_by=decided.decided_by,
+                        decision_comment=decided.decision_comment,
+                        answer=decided.answer,
+                        decided_at=now,
+                    )
+                )
+                if changed.rowcount != 1:
+                    return False
+                if override is not None:
+                    conn.execute(overrides_table.insert().values(**override.model_dump(), created_at=now))
+                if review is not None:
+                    row = {**review.model_dump(), "updated_at": now}
+                    keys = ["call_id", "checklist_id", "item_id", "reviewer"]
+                    conn.execute(self._upsert(human_reviews_table, row, keys))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot decide dispute {decided.id} in {self.url}: {exc}") from exc
+        return True
+
+    def acknowledge(self, acknowledgement: Acknowledgement) -> None:
+        row = {**acknowledgement.model_dump(), "created_at": datetime.now(UTC)}
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(self._insert(acknowledgements_table).values(**row).on_conflict_do_nothing())
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot save an acknowledgement to {self.url}: {exc}") from exc
+
+    def acknowledgements(self) -> list[Acknowledgement]:
+        return self._models(acknowledgements_table, Acknowledgement)
 
     def _models(self, table: Table, model: type[M], order_by: Column[Any] | None = None) -> list[M]:
         """Rows as the pydantic model whose fields name the table's columns."""

@@ -24,8 +24,10 @@ from qa_pipeline.cli.reviews import export_scores, import_scores, override
 from qa_pipeline.cli.run import run
 from qa_pipeline.cli.sample import sample
 from qa_pipeline.cli.score import score
+from qa_pipeline.cli.serve import serve
 from qa_pipeline.cli.thresholds import fit_thresholds
 from qa_pipeline.cli.transcribe import transcribe
+from qa_pipeline.cli.users import users_app
 from qa_pipeline.errors import QAPipelineError
 
 app = typer.Typer(
@@ -49,7 +51,9 @@ app.command()(report)
 app.command()(export)
 app.command(name="redact-audio")(redact_audio)
 app.command()(demo)
+app.command()(serve)
 app.add_typer(checklist_app, name="checklist")
+app.add_typer(users_app, name="users")
 
 
 @app.callback()

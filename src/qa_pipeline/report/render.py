@@ -27,9 +27,7 @@ def render_report(data: ReportData, out: Path) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["pct"] = _pct
-    env.filters["clock"] = _clock
-    env.filters["number"] = _number
+    add_filters(env)
     template = env.get_template("report.html.j2")
     return template.render(
         data=data,
@@ -40,6 +38,13 @@ def render_report(data: ReportData, out: Path) -> str:
         scatter_points=[(pair.human, pair.ai, pair.call_id) for pair in data.totals],
         generated=datetime.now().strftime("%Y-%m-%d %H:%M"),
     )
+
+
+def add_filters(env: Environment) -> None:
+    """The report's ways of writing shares, clocks and numbers, for any template that shows them."""
+    env.filters["pct"] = _pct
+    env.filters["clock"] = _clock
+    env.filters["number"] = _number
 
 
 def write_html_report(data: ReportData, out: Path) -> Path:

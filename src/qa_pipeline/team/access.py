@@ -1,0 +1,63 @@
+"""Who may see which call, and what of it.
+
+A call a user may not see is answered as if it did not exist (`NotVisible`, a 404 on the server), so an
+agent cannot learn which call ids exist by guessing them; an action a role may never take is
+`NotAllowed` (a 403)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from qa_pipeline.errors import QAPipelineError
+from qa_pipeline.models import SamplePick, User
+from qa_pipeline.store import CallRecord, Store
+
+
+class NotVisible(QAPipelineError):
+    """The call (or dispute) is not this user's to see."""
+
+
+class NotAllowed(QAPipelineError):
+    """This role may not do that."""
+
+
+def assigned_calls(picks: Iterable[SamplePick], user: User) -> set[tuple[str, str]]:
+    """(call, checklist) pairs the sampling plan gives this controller."""
+    return {(p.call_id, p.checklist_id) for p in picks if user.name in p.reviewers}
+
+
+def can_see(user: User, record: CallRecord, assigned: set[tuple[str, str]] | None = None) -> bool:
+    if user.role == "admin":
+        return True
+    if user.role == "supervisor":
+        return record.metadata.team is not None and record.metadata.team in user.teams
+    if user.role == "agent":
+        return record.metadata.agent is not None and record.metadata.agent == user.agent
+    return any(call_id == record.call_id for call_id, _ in assigned or set())
+
+
+def sees_ai(user: User) -> bool:
+    """A blind controller scores without the AI's answers, rationales or other people's answers, so the
+    human score stays an independent measurement of the AI rather than an echo of it."""
+    return not (user.role == "controller" and user.blind)
+
+
+def visible_record(store: Store, user: User, call_id: str) -> CallRecord:
+    record = next(iter(store.calls([call_id])), None)
+    assigned = assigned_calls(store.sample_picks(), user) if user.role == "controller" else set()
+    if record is None or not can_see(user, record, assigned):
+        raise NotVisible(f"no call {call_id!r}")
+    return record
+
+
+def visible_records(store: Store, user: User) -> list[CallRecord]:
+    """Every call this user may open, in id order."""
+    if user.role == "controller":
+        assigned = assigned_calls(store.sample_picks(), user)
+        return [r for r in store.calls(sorted({c for c, _ in assigned}))]
+    return [r for r in store.calls() if can_see(user, r)]
+
+
+def require(user: User, *roles: str) -> None:
+    if user.role not in roles:
+        raise NotAllowed(f"{user.role} may not do this")
