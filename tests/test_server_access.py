@@ -42,6 +42,8 @@ PAGE_GETS = {
     f"/calls/{EN01}/audio": [ANON_PAGE, 200, 200, 404, 200, 200, 200, 404],
     "/disputes": [ANON_PAGE, 200, 200, 200, 403, 403, 403, 403],
     "/users": [ANON_PAGE, 200, 403, 403, 403, 403, 403, 403],
+    "/calibration": [ANON_PAGE, 200, 200, 200, 403, 403, 403, 403],
+    "/calibration/1": [ANON_PAGE, 200, 200, 404, 403, 403, 403, 403],
 }
 API_GETS = {
     "/api/me": [ANON_API, 200, 200, 200, 200, 200, 200, 200],
@@ -51,6 +53,8 @@ API_GETS = {
     f"/api/calls/{EN03}": [ANON_API, 200, 404, 200, 200, 404, 404, 404],
     "/api/disputes": [ANON_API, 200, 200, 200, 403, 403, 200, 200],
     "/api/users": [ANON_API, 200, 403, 403, 403, 403, 403, 403],
+    "/api/calibration": [ANON_API, 200, 200, 200, 403, 403, 403, 403],
+    "/api/calibration/1": [ANON_API, 200, 200, 404, 403, 403, 403, 403],
 }
 
 
@@ -103,6 +107,10 @@ PAGE_POSTS: dict[str, tuple[dict[str, str], list[int]]] = {
         {"name": "bad name!", "role": "admin", "password": "p" * 12},
         [ANON_PAGE, 400, 403, 403, 403, 403, 403, 403],
     ),
+    "/calibration": (
+        {"name": "one controller", "call": f"{EN01}|{CHECKLIST}", "controller": "ctl.ivan"},
+        [ANON_PAGE, 400, 400, 400, 403, 403, 403, 403],
+    ),
 }
 API_POSTS: dict[str, tuple[dict[str, object], list[int]]] = {
     f"/api/calls/{EN01}/reviews": (
@@ -122,6 +130,10 @@ API_POSTS: dict[str, tuple[dict[str, object], list[int]]] = {
         {"name": "bad name!", "role": "admin", "password": "p" * 12},
         [ANON_API, 400, 403, 403, 403, 403, 403, 403],
     ),
+    "/api/calibration": (
+        {"name": "one controller", "calls": [[EN01, CHECKLIST]], "controllers": ["ctl.ivan"]},
+        [ANON_API, 400, 400, 400, 403, 403, 403, 403],
+    ),
 }
 
 
@@ -130,7 +142,13 @@ def test_every_post_route_lets_in_only_the_roles_it_should(
     workspace: tuple[Store, FastAPI], clients: dict[str, tuple[TestClient, str]], path: str
 ) -> None:
     store, _ = workspace
-    before = (store.human_reviews(), store.disputes(), store.users(), store.acknowledgements())
+    before = (
+        store.human_reviews(),
+        store.disputes(),
+        store.users(),
+        store.acknowledgements(),
+        store.calibration_sessions(),
+    )
     got = []
     for role in ROLES:
         client, token = clients[role]
@@ -142,11 +160,17 @@ def test_every_post_route_lets_in_only_the_roles_it_should(
             reply = client.post(path, data={**form, "csrf_token": token})
         got.append(reply.status_code)
     assert dict(zip(ROLES, got, strict=True)) == dict(zip(ROLES, expected, strict=True))
-    assert (store.human_reviews(), store.disputes(), store.users(), store.acknowledgements()) == before
+    assert (
+        store.human_reviews(),
+        store.disputes(),
+        store.users(),
+        store.acknowledgements(),
+        store.calibration_sessions(),
+    ) == before
 
 
 def _template(path: str) -> str:
-    for name, value in (("call_id", EN01), ("call_id", EN03), ("dispute_id", "999")):
+    for name, value in (("call_id", EN01), ("call_id", EN03), ("dispute_id", "999"), ("session_id", "1")):
         path = path.replace(f"/{value}", f"/{{{name}}}")
     return path
 

@@ -142,3 +142,45 @@ def test_review_dispute_and_overturn_walk_through_the_browser(
     assert agent.locator("tr[data-item=empathy] .ai-answer b").first.inner_text() == "yes"
     assert "overturned" in agent.locator("ul.call-disputes").inner_text()
     _shot(agent, "agent-after-overturn")
+
+
+def test_a_calibration_session_with_two_controllers_shows_the_deviation_table(
+    site: tuple[Store, dict[str, Checklist], str], browser: Browser
+) -> None:
+    store, checklists, url = site
+    supervisor = _sign_in(browser, url, "sv.billing")
+    supervisor.goto(f"{url}/calibration")
+    supervisor.fill("input[name=name]", "Billing, week 41")
+    for call_id in (EN01, "en02_no_greeting"):
+        supervisor.check(f"input[name=call][value='{call_id}|{CHECKLIST}']")
+    for name in ("ctl.ivan", "ctl.olga"):
+        supervisor.check(f"input[name=controller][value='{name}']")
+    supervisor.click("form.new-session button")
+    supervisor.wait_for_load_state()
+    session_url = supervisor.url
+    assert "/calibration/" in session_url
+
+    # both controllers score en01 blind (Ivan from the queue's calibration entry), differing on one item
+    for name, greeting in (("ctl.ivan", "yes"), ("ctl.olga", "no")):
+        controller = _sign_in(browser, url, name)
+        assert "calibration: Billing, week 41" in controller.locator("table.queue").inner_text()
+        controller.goto(f"{url}/calls/{EN01}?checklist={CHECKLIST}")
+        assert AI_MARK not in controller.content()
+        for row in controller.locator("tr.item").all():
+            item = row.get_attribute("data-item")
+            answer = greeting if item == "greeting" else ("na" if item == "hold_etiquette" else "yes")
+            row.locator(f"input[value='{answer}']").check()
+        controller.click("button.save")
+        assert controller.locator(".saved").is_visible()
+
+    supervisor.goto(session_url)
+    rows = {
+        r.get_attribute("data-reviewer"): r.inner_text() for r in supervisor.locator("tr.deviation").all()
+    }
+    assert set(rows) == {"ctl.ivan", "ctl.olga", "AI"}
+    items = len(checklists[CHECKLIST].items)
+    assert f"({items - 1}/{items})" in rows["ctl.ivan"] and f"({items - 1}/{items})" in rows["ctl.olga"]
+    assert supervisor.locator(".note").is_visible()  # two controllers cannot tell which of them is off
+    greeting = supervisor.locator("table.session-items tr[data-item=greeting]").inner_text()
+    assert "(0/1)" in greeting
+    _shot(supervisor, "calibration-session")

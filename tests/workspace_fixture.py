@@ -19,6 +19,7 @@ from qa_pipeline.scoring import score_call
 from qa_pipeline.server import ServerSettings, create_app
 from qa_pipeline.store import Store
 from qa_pipeline.team.accounts import add_user, make_user
+from qa_pipeline.team.calibration_sessions import create_session
 
 PASSWORD = "correct horse battery"
 AI_MARK = "AI-RATIONALE"
@@ -73,6 +74,16 @@ def workspace_store(path: Path) -> tuple[Store, dict[str, Checklist]]:
     store.save_sample("2026-10-seed0", picks)
     for name, (role, teams, agent, blind) in USERS.items():
         add_user(store, make_user(name, role, teams=teams, agent=agent, blind=blind), PASSWORD)  # type: ignore[arg-type]
+    supervisor = store.user_with_hash("sv.billing")
+    assert supervisor is not None
+    create_session(
+        store,
+        checklists,
+        supervisor[0],
+        name="October billing",
+        calls=[(EN01, CHECKLIST), (EN02, CHECKLIST)],
+        controllers=["ctl.ivan", "ctl.olga"],
+    )
     return store, checklists
 
 

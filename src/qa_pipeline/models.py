@@ -362,3 +362,14 @@ class Acknowledgement(BaseModel):
     call_id: str
     checklist_id: str
     agent: str
+
+
+class CalibrationSession(BaseModel):
+    """A supervisor's set of calls that several controllers score blind, to see where they disagree with
+    each other (and with the AI) before their scores are trusted as the AI's yardstick."""
+
+    id: int | None = None
+    name: str = Field(min_length=1, max_length=200)
+    created_by: str
+    calls: list[tuple[str, str]] = Field(min_length=1, description="(call id, checklist id) pairs")
+    controllers: list[str] = Field(min_length=2, description="at least two, or there is nothing to compare")

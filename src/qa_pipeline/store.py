@@ -56,6 +56,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from qa_pipeline.errors import StoreError
 from qa_pipeline.models import (
     Acknowledgement,
+    CalibrationSession,
     Call,
     CallMetadata,
     Dispute,
@@ -198,6 +199,17 @@ acknowledgements_table = Table(
     Column("call_id", String(128), primary_key=True),
     Column("checklist_id", String(64), primary_key=True),
     Column("agent", String(128), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+calibration_sessions_table = Table(
+    "calibration_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("calls", JSON, nullable=False),
+    Column("controllers", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -805,6 +817,22 @@ class Store:
 
     def acknowledgements(self) -> list[Acknowledgement]:
         return self._models(acknowledgements_table, Acknowledgement)
+
+    def add_calibration_session(self, session: CalibrationSession) -> CalibrationSession:
+        row = {**session.model_dump(exclude={"id"}), "created_at": datetime.now(UTC)}
+        try:
+            with self.engine.begin() as conn:
+                key = conn.execute(calibration_sessions_table.insert().values(**row)).inserted_primary_key
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot save calibration session {session.name!r} to {self.url}: {exc}"
+            ) from exc
+        assert key is not None
+        return session.model_copy(update={"id": key[0]})
+
+    def calibration_sessions(self) -> list[CalibrationSession]:
+        table = calibration_sessions_table
+        return self._models(table, CalibrationSession, order_by=table.c.id)
 
     def _models(self, table: Table, model: type[M], order_by: Column[Any] | None = None) -> list[M]:
         """Rows as the pydantic model whose fields name the table's columns."""

@@ -10,12 +10,18 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from qa_pipeline.models import Dispute, Role, User
+from qa_pipeline.models import CalibrationSession, Dispute, Role, User
 from qa_pipeline.server.context import ApiUser, State
 from qa_pipeline.server.security import CSRF_HEADER, check_csrf, csrf_token, start_session
 from qa_pipeline.store import ReviewImport
 from qa_pipeline.team.access import require, visible_records
 from qa_pipeline.team.accounts import add_user, authenticate, make_user
+from qa_pipeline.team.calibration_sessions import (
+    SessionResult,
+    create_session,
+    session_result,
+    visible_sessions,
+)
 from qa_pipeline.team.call_view import CallView, call_view
 from qa_pipeline.team.disputes import acknowledge, decide_dispute, raise_dispute, visible_disputes
 from qa_pipeline.team.reviewing import QueueEntry, review_queue, submit_review
@@ -61,6 +67,12 @@ class DecisionRequest(BaseModel):
     outcome: Literal["upheld", "overturned"]
     comment: str
     answer: str | None = None
+
+
+class NewSession(BaseModel):
+    name: str
+    calls: list[tuple[str, str]] = Field(description="(call id, checklist id) pairs")
+    controllers: list[str]
 
 
 class NewUser(BaseModel):
@@ -206,6 +218,27 @@ def post_decision(
         comment=body.comment,
         answer=body.answer,
     )
+
+
+@router.get("/calibration")
+def calibration_sessions(user: ApiUser, state: State) -> list[CalibrationSession]:
+    return visible_sessions(state.store, user)
+
+
+@router.post("/calibration", status_code=201)
+def post_calibration_session(
+    request: Request, body: NewSession, user: ApiUser, state: State, token: str | None = CsrfHeader
+) -> CalibrationSession:
+    check_csrf(request, token)
+    return create_session(
+        state.store, state.checklists, user, name=body.name, calls=body.calls, controllers=body.controllers
+    )
+
+
+@router.get("/calibration/{session_id}")
+def calibration_session(session_id: int, user: ApiUser, state: State) -> SessionResult:
+    """Agreement across the session's controllers per item, each one's deviation, the AI beside them."""
+    return session_result(state.store, state.checklists, user, session_id)
 
 
 @router.get("/users")

@@ -17,6 +17,7 @@ from qa_pipeline.server.rendering import render
 from qa_pipeline.server.security import CSRF_FIELD, check_csrf, start_session
 from qa_pipeline.team.access import NotVisible, require, visible_record, visible_records
 from qa_pipeline.team.accounts import add_user, authenticate, make_user
+from qa_pipeline.team.calibration_sessions import create_session, session_result, visible_sessions
 from qa_pipeline.team.call_view import call_view
 from qa_pipeline.team.disputes import acknowledge, decide_dispute, raise_dispute, visible_disputes
 from qa_pipeline.team.reviewing import review_queue, submit_review
@@ -185,6 +186,43 @@ async def decide_page(request: Request, dispute_id: int, user: PageUser, state: 
         )
     )
     return _see_other("/disputes")
+
+
+@router.get("/calibration")
+def calibration_page(request: Request, user: PageUser, state: State) -> Response:
+    sessions = visible_sessions(state.store, user)
+    records = visible_records(state.store, user)
+    scored = [(c.call_id, c.checklist_id) for c in state.store.scorecards([r.call_id for r in records])]
+    controllers = [u.name for u in state.store.users() if u.role == "controller"]
+    return render(
+        request, "calibration.html.j2", user, sessions=sessions, scored=scored, controllers=controllers
+    )
+
+
+@router.post("/calibration")
+async def create_calibration_page(request: Request, user: PageUser, state: State) -> Response:
+    require(user, "supervisor", "admin")
+    form = await request.form()
+    check_csrf(request, _form_text(dict(form), CSRF_FIELD))
+    calls = [tuple(str(v).split("|", 1)) for v in form.getlist("call") if "|" in str(v)]
+    controllers = [str(v) for v in form.getlist("controller")]
+    session = await run_in_threadpool(
+        lambda: create_session(
+            state.store,
+            state.checklists,
+            user,
+            name=_form_text(dict(form), "name"),
+            calls=[(c[0], c[1]) for c in calls],
+            controllers=controllers,
+        )
+    )
+    return _see_other(f"/calibration/{session.id}")
+
+
+@router.get("/calibration/{session_id}")
+def calibration_session_page(request: Request, session_id: int, user: PageUser, state: State) -> Response:
+    result = session_result(state.store, state.checklists, user, session_id)
+    return render(request, "calibration_session.html.j2", user, result=result)
 
 
 @router.get("/users")

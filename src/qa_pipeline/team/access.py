@@ -6,10 +6,8 @@ agent cannot learn which call ids exist by guessing them; an action a role may n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from qa_pipeline.errors import QAPipelineError
-from qa_pipeline.models import SamplePick, User
+from qa_pipeline.models import User
 from qa_pipeline.store import CallRecord, Store
 
 
@@ -21,9 +19,11 @@ class NotAllowed(QAPipelineError):
     """This role may not do that."""
 
 
-def assigned_calls(picks: Iterable[SamplePick], user: User) -> set[tuple[str, str]]:
-    """(call, checklist) pairs the sampling plan gives this controller."""
-    return {(p.call_id, p.checklist_id) for p in picks if user.name in p.reviewers}
+def assigned_calls(store: Store, user: User) -> set[tuple[str, str]]:
+    """(call, checklist) pairs the sampling plan or a calibration session gives this person."""
+    picked = {(p.call_id, p.checklist_id) for p in store.sample_picks() if user.name in p.reviewers}
+    sessions = {tuple(c) for s in store.calibration_sessions() if user.name in s.controllers for c in s.calls}
+    return picked | {(call, checklist) for call, checklist in sessions}
 
 
 def can_see(user: User, record: CallRecord, assigned: set[tuple[str, str]] | None = None) -> bool:
@@ -44,7 +44,7 @@ def sees_ai(user: User) -> bool:
 
 def visible_record(store: Store, user: User, call_id: str) -> CallRecord:
     record = next(iter(store.calls([call_id])), None)
-    assigned = assigned_calls(store.sample_picks(), user) if user.role == "controller" else set()
+    assigned = assigned_calls(store, user) if user.role == "controller" else set()
     if record is None or not can_see(user, record, assigned):
         raise NotVisible(f"no call {call_id!r}")
     return record
@@ -53,7 +53,7 @@ def visible_record(store: Store, user: User, call_id: str) -> CallRecord:
 def visible_records(store: Store, user: User) -> list[CallRecord]:
     """Every call this user may open, in id order."""
     if user.role == "controller":
-        assigned = assigned_calls(store.sample_picks(), user)
+        assigned = assigned_calls(store, user)
         return [r for r in store.calls(sorted({c for c, _ in assigned}))]
     return [r for r in store.calls() if can_see(user, r)]
 

@@ -58,7 +58,7 @@ def call_view(
 ) -> CallView:
     record = visible_record(store, user, call_id)
     if user.role == "controller":
-        options = sorted(c for call, c in assigned_calls(store.sample_picks(), user) if call == call_id)
+        options = sorted(c for call, c in assigned_calls(store, user) if call == call_id)
     else:
         options = sorted(c.checklist_id for c in store.scorecards([call_id]))
     options = [c for c in options if c in checklists]

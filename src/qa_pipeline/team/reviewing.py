@@ -35,8 +35,15 @@ class QueueEntry(BaseModel):
 def review_queue(store: Store, user: User, checklists: dict[str, Checklist]) -> list[QueueEntry]:
     """The calls the sampling plan gives this person, unfinished first."""
     require(user, "controller", "supervisor", "admin")
-    mine = assigned_calls(store.sample_picks(), user)
-    kinds = {(p.call_id, p.checklist_id): p.kind for p in store.sample_picks() if user.name in p.reviewers}
+    mine = assigned_calls(store, user)
+    kinds: dict[tuple[str, str], str] = {
+        (p.call_id, p.checklist_id): p.kind for p in store.sample_picks() if user.name in p.reviewers
+    }
+    for session in store.calibration_sessions():
+        if user.name in session.controllers:
+            kinds.update(
+                {(call, checklist): f"calibration: {session.name}" for call, checklist in session.calls}
+            )
     answered: dict[tuple[str, str], int] = defaultdict(int)
     for review in store.human_reviews():
         if review.reviewer == user.name:
@@ -77,9 +84,7 @@ def submit_review(
     and N/A is refused where the item does not allow it. A controller reviews only calls given to them."""
     require(reviewer, "controller", "supervisor", "admin")
     visible_record(store, reviewer, call_id)
-    if reviewer.role == "controller" and (call_id, checklist_id) not in assigned_calls(
-        store.sample_picks(), reviewer
-    ):
+    if reviewer.role == "controller" and (call_id, checklist_id) not in assigned_calls(store, reviewer):
         raise NotAllowed(f"{call_id} against {checklist_id} is not in your review queue")
     checklist = checklists.get(checklist_id)
     if checklist is None:
