@@ -29,6 +29,7 @@ from qa_pipeline.store import Store
 
 ROLES = ["anonymous", "ada", "sv.billing", "sv.cards", "ctl.ivan", "ctl.olga", "ag.anna", "ag.tom"]
 ANON_PAGE, ANON_API = 303, 401
+ANNA = "Anna%20Clarke"  # en01's agent, in a URL
 
 # path -> expected status per role, in ROLES order
 PAGE_GETS = {
@@ -44,6 +45,8 @@ PAGE_GETS = {
     "/users": [ANON_PAGE, 200, 403, 403, 403, 403, 403, 403],
     "/calibration": [ANON_PAGE, 200, 200, 200, 403, 403, 403, 403],
     "/calibration/1": [ANON_PAGE, 200, 200, 404, 403, 403, 403, 403],
+    "/coaching": [ANON_PAGE, 200, 200, 200, 403, 403, 303, 303],
+    f"/coaching/{ANNA}": [ANON_PAGE, 200, 200, 404, 403, 403, 200, 404],
 }
 API_GETS = {
     "/api/me": [ANON_API, 200, 200, 200, 200, 200, 200, 200],
@@ -55,6 +58,8 @@ API_GETS = {
     "/api/users": [ANON_API, 200, 403, 403, 403, 403, 403, 403],
     "/api/calibration": [ANON_API, 200, 200, 200, 403, 403, 403, 403],
     "/api/calibration/1": [ANON_API, 200, 200, 404, 403, 403, 403, 403],
+    "/api/coaching": [ANON_API, 200, 200, 200, 403, 403, 200, 200],
+    f"/api/coaching/{ANNA}": [ANON_API, 200, 200, 404, 403, 403, 200, 404],
 }
 
 
@@ -111,6 +116,11 @@ PAGE_POSTS: dict[str, tuple[dict[str, str], list[int]]] = {
         {"name": "one controller", "call": f"{EN01}|{CHECKLIST}", "controller": "ctl.ivan"},
         [ANON_PAGE, 400, 400, 400, 403, 403, 403, 403],
     ),
+    f"/coaching/{ANNA}/notes": (
+        {"text": "", "item": "no_such_item"},
+        [ANON_PAGE, 400, 400, 404, 403, 403, 403, 403],
+    ),
+    "/coaching/notes/998/acknowledge": ({}, [ANON_PAGE, 403, 403, 403, 403, 403, 404, 404]),
 }
 API_POSTS: dict[str, tuple[dict[str, object], list[int]]] = {
     f"/api/calls/{EN01}/reviews": (
@@ -134,6 +144,11 @@ API_POSTS: dict[str, tuple[dict[str, object], list[int]]] = {
         {"name": "one controller", "calls": [[EN01, CHECKLIST]], "controllers": ["ctl.ivan"]},
         [ANON_API, 400, 400, 400, 403, 403, 403, 403],
     ),
+    f"/api/coaching/{ANNA}/notes": (
+        {"text": "", "items": ["no_such_item"]},
+        [ANON_API, 400, 400, 404, 403, 403, 403, 403],
+    ),
+    "/api/coaching/notes/998/acknowledge": ({}, [ANON_API, 403, 403, 403, 403, 403, 404, 404]),
 }
 
 
@@ -148,6 +163,7 @@ def test_every_post_route_lets_in_only_the_roles_it_should(
         store.users(),
         store.acknowledgements(),
         store.calibration_sessions(),
+        store.coaching_notes(),
     )
     got = []
     for role in ROLES:
@@ -166,11 +182,19 @@ def test_every_post_route_lets_in_only_the_roles_it_should(
         store.users(),
         store.acknowledgements(),
         store.calibration_sessions(),
+        store.coaching_notes(),
     ) == before
 
 
 def _template(path: str) -> str:
-    for name, value in (("call_id", EN01), ("call_id", EN03), ("dispute_id", "999"), ("session_id", "1")):
+    for name, value in (
+        ("call_id", EN01),
+        ("call_id", EN03),
+        ("dispute_id", "999"),
+        ("session_id", "1"),
+        ("agent", ANNA),
+        ("note_id", "998"),
+    ):
         path = path.replace(f"/{value}", f"/{{{name}}}")
     return path
 

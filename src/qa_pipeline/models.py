@@ -373,3 +373,14 @@ class CalibrationSession(BaseModel):
     created_by: str
     calls: list[tuple[str, str]] = Field(min_length=1, description="(call id, checklist id) pairs")
     controllers: list[str] = Field(min_length=2, description="at least two, or there is nothing to compare")
+
+
+class CoachingNote(BaseModel):
+    """A supervisor's note to an agent on items to work on; the agent acknowledges having read it."""
+
+    id: int | None = None
+    agent: str = Field(min_length=1, description="the manifest's agent name")
+    author: str
+    items: list[str] = Field(default_factory=list, description="the checklist items the note is about")
+    text: str = Field(min_length=3, max_length=5000)
+    acknowledged: bool = False

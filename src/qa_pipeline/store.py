@@ -59,6 +59,7 @@ from qa_pipeline.models import (
     CalibrationSession,
     Call,
     CallMetadata,
+    CoachingNote,
     Dispute,
     DisputeStatus,
     HumanReview,
@@ -211,6 +212,19 @@ calibration_sessions_table = Table(
     Column("calls", JSON, nullable=False),
     Column("controllers", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+coaching_notes_table = Table(
+    "coaching_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agent", String(128), nullable=False, index=True),
+    Column("author", String(64), nullable=False),
+    Column("items", JSON, nullable=False),
+    Column("text", String, nullable=False),
+    Column("acknowledged", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("acknowledged_at", DateTime(timezone=True), nullable=True),
 )
 
 claims_table = Table(
@@ -833,6 +847,36 @@ class Store:
     def calibration_sessions(self) -> list[CalibrationSession]:
         table = calibration_sessions_table
         return self._models(table, CalibrationSession, order_by=table.c.id)
+
+    def add_coaching_note(self, note: CoachingNote) -> CoachingNote:
+        row = {**note.model_dump(exclude={"id"}), "created_at": datetime.now(UTC)}
+        try:
+            with self.engine.begin() as conn:
+                key = conn.execute(coaching_notes_table.insert().values(**row)).inserted_primary_key
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot save a coaching note for {note.agent} to {self.url}: {exc}") from exc
+        assert key is not None
+        return note.model_copy(update={"id": key[0]})
+
+    def coaching_notes(self, agent: str | None = None) -> list[CoachingNote]:
+        notes = self._models(coaching_notes_table, CoachingNote, order_by=coaching_notes_table.c.id)
+        return [n for n in notes if agent is None or n.agent == agent]
+
+    def acknowledge_coaching_note(self, note_id: int, agent: str) -> bool:
+        """False when the note is not this agent's (nothing is changed then)."""
+        table = coaching_notes_table
+        try:
+            with self.engine.begin() as conn:
+                changed = conn.execute(
+                    update(table)
+                    .where(table.c.id == note_id, table.c.agent == agent, table.c.acknowledged.is_(False))
+                    .values(acknowledged=True, acknowledged_at=datetime.now(UTC))
+                )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot acknowledge coaching note {note_id} in {self.url}: {exc}") from exc
+        return changed.rowcount == 1 or any(
+            n.id == note_id and n.acknowledged for n in self.coaching_notes(agent)
+        )
 
     def _models(self, table: Table, model: type[M], order_by: Column[Any] | None = None) -> list[M]:
         """Rows as the pydantic model whose fields name the table's columns."""

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from qa_pipeline.models import CalibrationSession, Dispute, Role, User
+from qa_pipeline.models import CalibrationSession, CoachingNote, Dispute, Role, User
 from qa_pipeline.server.context import ApiUser, State
 from qa_pipeline.server.security import CSRF_HEADER, check_csrf, csrf_token, start_session
 from qa_pipeline.store import ReviewImport
@@ -23,6 +23,13 @@ from qa_pipeline.team.calibration_sessions import (
     visible_sessions,
 )
 from qa_pipeline.team.call_view import CallView, call_view
+from qa_pipeline.team.coaching import (
+    CoachingView,
+    acknowledge_coaching_note,
+    add_coaching_note,
+    coachable_agents,
+    coaching_view,
+)
 from qa_pipeline.team.disputes import acknowledge, decide_dispute, raise_dispute, visible_disputes
 from qa_pipeline.team.reviewing import QueueEntry, review_queue, submit_review
 
@@ -73,6 +80,11 @@ class NewSession(BaseModel):
     name: str
     calls: list[tuple[str, str]] = Field(description="(call id, checklist id) pairs")
     controllers: list[str]
+
+
+class NewNote(BaseModel):
+    text: str
+    items: list[str] = Field(default_factory=list)
 
 
 class NewUser(BaseModel):
@@ -239,6 +251,36 @@ def post_calibration_session(
 def calibration_session(session_id: int, user: ApiUser, state: State) -> SessionResult:
     """Agreement across the session's controllers per item, each one's deviation, the AI beside them."""
     return session_result(state.store, state.checklists, user, session_id)
+
+
+@router.get("/coaching")
+def coaching_agents(user: ApiUser, state: State) -> list[str]:
+    return coachable_agents(state.store, user)
+
+
+@router.get("/coaching/{agent}")
+def coaching(agent: str, user: ApiUser, state: State) -> CoachingView:
+    """The items an agent fails most, with clips, and the coaching notes."""
+    return coaching_view(state.store, state.checklists, user, agent)
+
+
+@router.post("/coaching/{agent}/notes", status_code=201)
+def post_coaching_note(
+    request: Request, agent: str, body: NewNote, user: ApiUser, state: State, token: str | None = CsrfHeader
+) -> CoachingNote:
+    check_csrf(request, token)
+    return add_coaching_note(
+        state.store, state.checklists, user, agent=agent, text=body.text, items=body.items
+    )
+
+
+@router.post("/coaching/notes/{note_id}/acknowledge")
+def post_coaching_acknowledgement(
+    request: Request, note_id: int, user: ApiUser, state: State, token: str | None = CsrfHeader
+) -> dict[str, bool]:
+    check_csrf(request, token)
+    acknowledge_coaching_note(state.store, user, note_id)
+    return {"acknowledged": True}
 
 
 @router.get("/users")

@@ -19,6 +19,12 @@ from qa_pipeline.team.access import NotVisible, require, visible_record, visible
 from qa_pipeline.team.accounts import add_user, authenticate, make_user
 from qa_pipeline.team.calibration_sessions import create_session, session_result, visible_sessions
 from qa_pipeline.team.call_view import call_view
+from qa_pipeline.team.coaching import (
+    acknowledge_coaching_note,
+    add_coaching_note,
+    coachable_agents,
+    coaching_view,
+)
 from qa_pipeline.team.disputes import acknowledge, decide_dispute, raise_dispute, visible_disputes
 from qa_pipeline.team.reviewing import review_queue, submit_review
 
@@ -223,6 +229,39 @@ async def create_calibration_page(request: Request, user: PageUser, state: State
 def calibration_session_page(request: Request, session_id: int, user: PageUser, state: State) -> Response:
     result = session_result(state.store, state.checklists, user, session_id)
     return render(request, "calibration_session.html.j2", user, result=result)
+
+
+@router.get("/coaching")
+def coaching_list_page(request: Request, user: PageUser, state: State) -> Response:
+    agents = coachable_agents(state.store, user)
+    if user.role == "agent":
+        return _see_other(f"/coaching/{quote(user.agent or '')}")
+    return render(request, "coaching_list.html.j2", user, agents=agents, quote=quote)
+
+
+@router.get("/coaching/{agent}")
+def coaching_page(request: Request, agent: str, user: PageUser, state: State) -> Response:
+    view = coaching_view(state.store, state.checklists, user, agent)
+    return render(request, "coaching.html.j2", user, view=view, quote=quote)
+
+
+@router.post("/coaching/{agent}/notes")
+async def coaching_note_page(request: Request, agent: str, user: PageUser, state: State) -> Response:
+    form = await request.form()
+    check_csrf(request, _form_text(dict(form), CSRF_FIELD))
+    items = [str(v) for v in form.getlist("item")]
+    text = _form_text(dict(form), "text")
+    await run_in_threadpool(
+        lambda: add_coaching_note(state.store, state.checklists, user, agent=agent, text=text, items=items)
+    )
+    return _see_other(f"/coaching/{quote(agent)}")
+
+
+@router.post("/coaching/notes/{note_id}/acknowledge")
+async def coaching_acknowledge_page(request: Request, note_id: int, user: PageUser, state: State) -> Response:
+    await _checked_form(request)
+    await run_in_threadpool(acknowledge_coaching_note, state.store, user, note_id)
+    return _see_other(f"/coaching/{quote(user.agent or '')}")
 
 
 @router.get("/users")
