@@ -34,7 +34,8 @@ def test_users_are_added_with_their_scope_and_listed_without_passwords(tmp_path:
     ]
     assert "long" not in json.dumps(listed)
     assert len(Store(store).users()) == 2
-    # refused (the command's main() prints these as one-line errors): a short password, an agent without a manifest name, a supervisor without teams
+    # refused (main() prints these as one-line errors): a short password, an agent without a manifest
+    # name, a supervisor without teams
     short = runner.invoke(
         app, ["users", "add", "x.y", "--role", "admin", "--password-stdin", "--store", store], input="short\n"
     )

@@ -147,7 +147,7 @@ def test_review_dispute_and_overturn_walk_through_the_browser(
 def test_a_calibration_session_with_two_controllers_shows_the_deviation_table(
     site: tuple[Store, dict[str, Checklist], str], browser: Browser
 ) -> None:
-    store, checklists, url = site
+    _, checklists, url = site
     supervisor = _sign_in(browser, url, "sv.billing")
     supervisor.goto(f"{url}/calibration")
     supervisor.fill("input[name=name]", "Billing, week 41")
