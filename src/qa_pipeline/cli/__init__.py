@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from qa_pipeline.cli.calibrate import calibrate
 from qa_pipeline.cli.checklist import checklist_app
 from qa_pipeline.cli.demo import demo
+from qa_pipeline.cli.evaluate import evaluate
 from qa_pipeline.cli.export import export
 from qa_pipeline.cli.import_conversations import import_conversations
 from qa_pipeline.cli.redact_audio import redact_audio
@@ -44,6 +45,7 @@ app.command()(sample)
 app.command(name="import-scores")(import_scores)
 app.command(name="import-conversations")(import_conversations)
 app.command()(calibrate)
+app.command()(evaluate)
 app.command(name="fit-thresholds")(fit_thresholds)
 app.command()(override)
 app.command(name="export-scores")(export_scores)
