@@ -25,7 +25,9 @@ GREETINGS = [
     "Hi there",
     "Hi there",
     "Welcome",
-] + ["Right", "Yes"]  # the last two greet nobody
+    "Right",  # the last two greet nobody
+    "Yes",
+]
 
 
 def test_mcnemar_and_holm_against_hand_worked_values() -> None:
