@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from workspace_fixture import PASSWORD, signed_in, workspace_app
 
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.models import AudioInfo, Call, CallMetadata, CallTimings, HumanReview, Segment, Transcript
 from qa_pipeline.regression_gate import evaluate_change, holm, mcnemar_exact
 from qa_pipeline.store import Store
+from qa_pipeline.team.accounts import add_user, make_user
 
 GREETINGS = [
     "Good morning",
@@ -147,6 +149,12 @@ def test_a_widened_rule_is_accepted_on_evidence_and_a_narrowed_one_is_not_called
     assert greeting.p_value == pytest.approx(2 / 128)
     assert greeting.verdict == "better" and by_item["closing"].verdict == "same"
     assert report.decision == "accept" and (report.rescored, report.reused) == (12, 0)
+    [kept] = store.gate_reports()  # for the workspace's page
+    assert kept["checklists"] == ["gate-test v2"] and kept["report"]["decision"] == "accept"
+    add_user(store, make_user("sue", "supervisor", teams=["billing"]), PASSWORD)
+    client, _ = signed_in(workspace_app(store), "sue")
+    page = client.get("/evaluate").text
+    assert "gate-test v2" in page and "<b>accept</b>" in page and "better" in page
 
     # resumable: a second run rescoring nothing, even with a line cut short by a kill
     with (tmp_path / "gate-wider.jsonl").open("a") as cache:

@@ -46,6 +46,7 @@ PAGE_GETS = {
     "/calibration": [ANON_PAGE, 200, 200, 200, 403, 403, 403, 403],
     "/calibration/1": [ANON_PAGE, 200, 200, 404, 403, 403, 403, 403],
     "/coaching": [ANON_PAGE, 200, 200, 200, 403, 403, 303, 303],
+    "/evaluate": [ANON_PAGE, 200, 200, 200, 403, 403, 403, 403],
     f"/coaching/{ANNA}": [ANON_PAGE, 200, 200, 404, 403, 403, 200, 404],
 }
 API_GETS = {
@@ -59,6 +60,7 @@ API_GETS = {
     "/api/calibration": [ANON_API, 200, 200, 200, 403, 403, 403, 403],
     "/api/calibration/1": [ANON_API, 200, 200, 404, 403, 403, 403, 403],
     "/api/coaching": [ANON_API, 200, 200, 200, 403, 403, 200, 200],
+    "/api/evaluate": [ANON_API, 200, 200, 200, 403, 403, 403, 403],
     f"/api/coaching/{ANNA}": [ANON_API, 200, 200, 404, 403, 403, 200, 404],
 }
 

@@ -9,7 +9,8 @@ items do not give twenty chances to find a difference by luck. A change is accep
 significantly better and none significantly worse, rejected when any got significantly worse, and
 otherwise there is no evidence either way, which is said as such rather than read as "no change".
 
-Rescored cards are appended to a JSONL file as each call finishes, so a killed evaluation resumes."""
+Rescored cards are appended to a JSONL file as each call finishes, so a killed evaluation resumes; the
+report is kept in the store for the workspace's page."""
 
 from __future__ import annotations
 
@@ -208,7 +209,7 @@ def evaluate_change(
             if changed
             else "the change answers every reviewed item as before"
         )
-    return GateReport(
+    report = GateReport(
         calls=len(new_cards),
         rescored=rescored,
         reused=reused,
@@ -218,6 +219,9 @@ def evaluate_change(
         reason=reason,
         skipped_answers=skipped,
     )
+    judged = {"backend": judge.backend.name, "model": judge.backend.model_id}
+    store.add_gate_report([f"{c.id} v{c.version}" for c in candidate], judged, report.model_dump(mode="json"))
+    return report
 
 
 def _read_cache(path: Path) -> dict[str, Scorecard]:

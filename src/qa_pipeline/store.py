@@ -227,6 +227,17 @@ coaching_notes_table = Table(
     Column("acknowledged_at", DateTime(timezone=True), nullable=True),
 )
 
+gate_reports_table = Table(
+    "gate_reports",
+    metadata,
+    # What `qa-pipeline evaluate` found about a change, for the workspace's page: the report as JSON.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("checklists", JSON, nullable=False),
+    Column("judge", JSON, nullable=False),
+    Column("report", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 claims_table = Table(
     "claims",
     metadata,
@@ -877,6 +888,21 @@ class Store:
         return changed.rowcount == 1 or any(
             n.id == note_id and n.acknowledged for n in self.coaching_notes(agent)
         )
+
+    def add_gate_report(self, checklists: list[str], judge: dict[str, str], report: dict[str, Any]) -> None:
+        row = {"checklists": checklists, "judge": judge, "report": report, "created_at": datetime.now(UTC)}
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(gate_reports_table.insert().values(**row))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot save the gate's report to {self.url}: {exc}") from exc
+
+    def gate_reports(self, newest: int = 20) -> list[dict[str, Any]]:
+        """The newest reports first, each with when, which checklists and which judge."""
+        table = gate_reports_table
+        query = select(table).order_by(table.c.id.desc()).limit(newest)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
 
     def _models(self, table: Table, model: type[M], order_by: Column[Any] | None = None) -> list[M]:
         """Rows as the pydantic model whose fields name the table's columns."""

@@ -4,7 +4,7 @@ POST, beside the session cookie."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
@@ -281,6 +281,13 @@ def post_coaching_acknowledgement(
     check_csrf(request, token)
     acknowledge_coaching_note(state.store, user, note_id)
     return {"acknowledged": True}
+
+
+@router.get("/evaluate")
+def gate_reports(user: ApiUser, state: State) -> list[dict[str, Any]]:
+    """The regression gate's reports (qa-pipeline evaluate), newest first."""
+    require(user, "supervisor", "admin")
+    return state.store.gate_reports()
 
 
 @router.get("/users")

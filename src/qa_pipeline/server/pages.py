@@ -264,6 +264,13 @@ async def coaching_acknowledge_page(request: Request, note_id: int, user: PageUs
     return _see_other(f"/coaching/{quote(user.agent or '')}")
 
 
+@router.get("/evaluate")
+def gate_page(request: Request, user: PageUser, state: State) -> Response:
+    """What qa-pipeline evaluate found about each change tried, newest first."""
+    require(user, "supervisor", "admin")
+    return render(request, "evaluate.html.j2", user, reports=state.store.gate_reports())
+
+
 @router.get("/users")
 def users_page(request: Request, user: PageUser, state: State) -> Response:
     require(user, "admin")
