@@ -60,7 +60,6 @@ def build_conversation(
     lines = [{**line, "label": f"{i + 1:0{width}d}"} for i, line in enumerate(_lines(transcript))]
     speakers: list[str] = sorted({segment.speaker for segment in transcript.segments}) or ["none"]
     shared = env.get_template("call.j2").render(
-        duration=transcript.duration,
         language=transcript.language,
         speakers=", ".join(speakers),
         lines=lines,

@@ -118,7 +118,6 @@ def build_prompt(checklist: Checklist, transcript: Transcript, name: str = DEFAU
     system = env.get_template("system.j2").render(max_quotes=MAX_QUOTES)
     user = env.get_template("call.j2").render(
         checklist=checklist,
-        duration=transcript.duration,
         language=transcript.language,
         speakers=", ".join(speakers),
         lines=lines,
