@@ -432,3 +432,18 @@ def test_anonymous_posts_change_nothing(workspace: tuple[Store, FastAPI], anonym
     )
     assert anonymous.post("/api/users", json={}, headers={"X-CSRF-Token": token}).status_code == 401
     assert (len(store.human_reviews()), len(store.disputes()), len(store.users())) == before
+
+
+def test_a_new_password_or_a_removed_user_ends_their_sessions(tmp_path: Path) -> None:
+    from qa_pipeline.team.accounts import add_user, make_user, remove_user
+
+    store, _ = workspace_store(tmp_path / "qa.sqlite")
+    app = workspace_app(store)
+    tom, _ = signed_in(app, "ag.tom")
+    sue, _ = signed_in(app, "sv.billing")
+    assert tom.get("/api/me").status_code == 200 and sue.get("/api/me").status_code == 200
+    add_user(store, make_user("ag.tom", "agent", agent="Tom Baker"), "a brand new password")
+    assert tom.get("/api/me").status_code == 401  # the stolen cookie is worth nothing now
+    remove_user(store, "sv.billing")
+    assert sue.get("/disputes").status_code == 303
+    assert sue.get("/api/me").status_code == 401

@@ -21,6 +21,7 @@ from qa_pipeline.judging.score_batch import ScoreResult, score_store, scoring_ok
 from qa_pipeline.progress import Track, untracked
 from qa_pipeline.report import write_html_report
 from qa_pipeline.report.data import build_report
+from qa_pipeline.store import Store
 from qa_pipeline.transcription.batch import TranscriptionRun, transcribe_inputs
 from qa_pipeline.transcription.ingest import IdFrom
 from qa_pipeline.transcription.transcribe import TranscribeOptions
@@ -115,6 +116,19 @@ def run_pipeline(
             track=track,
         )
         seconds["score"] = time.perf_counter() - started
+    return finish_pipeline(store, checklists, workspace, options, transcription, scores, seconds)
+
+
+def finish_pipeline(
+    store: Store,
+    checklists: list[Checklist],
+    workspace: Workspace,
+    options: PipelineOptions,
+    transcription: TranscriptionRun,
+    scores: list[ScoreResult],
+    seconds: dict[str, float],
+) -> PipelineResult:
+    """After the calls are scored, on whatever engine: plan the sample, write the sheets and the report."""
     by_id = {c.id: c for c in checklists}
     sample = sheets = None
     if options.sample and any(r.output for r in scores):

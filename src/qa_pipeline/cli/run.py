@@ -78,6 +78,17 @@ def run(
         bool, typer.Option("--report/--no-report", help="Write WORK_DIR/report.html at the end.")
     ] = True,
     force: Annotated[bool, typer.Option(help="Redo work even when cached.")] = False,
+    engine: Annotated[
+        str, typer.Option(help="local (this process) or ray (a Ray Data job: this machine, or --address).")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="With --engine ray: a running Ray cluster (ray://host:10001 or auto).")
+    ] = None,
+    transcribers: Annotated[int, typer.Option(help="With --engine ray: transcribing actors.")] = 1,
+    judges: Annotated[int, typer.Option(help="With --engine ray: judging actors.")] = 1,
+    gpus_per_worker: Annotated[
+        float, typer.Option(help="With --engine ray: GPUs each transcriber and judge holds (0: CPU only).")
+    ] = 0.0,
     id_from: IdFromOption = "stem",
     replace: ReplaceOption = False,
     as_json: JsonOption = False,
@@ -125,13 +136,29 @@ def run(
         id_from=id_from,
         replace=replace,
     )
-    result = run_pipeline(
-        inputs,
-        load_checklists(checklist or [default_checklists()]),
-        workspace,
-        options,
-        track=terminal_track(not as_json),
-    )
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter(f"{engine!r}: choose local or ray", param_hint="--engine")
+    if engine == "ray":
+        from qa_pipeline.ray_engine import RayOptions, run_pipeline_ray
+
+        ray_options = RayOptions(
+            address=address,
+            transcribers=transcribers,
+            judges=judges,
+            gpus_per_transcriber=gpus_per_worker,
+            gpus_per_judge=gpus_per_worker,
+        )
+        result = run_pipeline_ray(
+            inputs, load_checklists(checklist or [default_checklists()]), workspace, options, ray_options
+        )
+    else:
+        result = run_pipeline(
+            inputs,
+            load_checklists(checklist or [default_checklists()]),
+            workspace,
+            options,
+            track=terminal_track(not as_json),
+        )
     if as_json:
         document = result.transcription.as_json()
         document["scores"] = [r.model_dump() for r in result.scores]

@@ -41,6 +41,18 @@ def add(
     typer.echo(f"{user.name}: {user.role}" + (f" of {', '.join(user.teams)}" if user.teams else ""))
 
 
+@users_app.command()
+def remove(
+    name: Annotated[str, typer.Argument(help="Sign-in name.")], store: StoreOption = DEFAULT_STORE_TEXT
+) -> None:
+    """Remove a user: their sessions end at once; what they reviewed, disputed or wrote stays."""
+    from qa_pipeline.store import Store
+    from qa_pipeline.team.accounts import remove_user
+
+    remove_user(Store(store), name)
+    typer.echo(f"{name} removed")
+
+
 @users_app.command(name="list")
 def list_users(store: StoreOption = DEFAULT_STORE_TEXT, as_json: JsonOption = False) -> None:
     """Every user with role, teams and agent name (never a password)."""

@@ -108,12 +108,12 @@ async def api_login(request: Request, body: LoginRequest, state: State) -> Sessi
         raise HTTPException(
             429, detail="too many failed sign-ins", headers={"Retry-After": str(int(wait) + 1)}
         )
-    user = await run_in_threadpool(authenticate, state.store, body.name, body.password)
-    if user is None:
+    found = await run_in_threadpool(authenticate, state.store, body.name, body.password)
+    if found is None:
         state.limiter.failed(*keys)
         raise HTTPException(401, detail="wrong name or password")
-    start_session(request, user)
-    return SessionInfo(user=user, csrf_token=csrf_token(request))
+    start_session(request, *found)
+    return SessionInfo(user=found[0], csrf_token=csrf_token(request))
 
 
 @router.post("/logout")

@@ -61,12 +61,12 @@ async def login(request: Request, state: State) -> Response:
     wait = state.limiter.blocked(*keys)
     if wait:
         return render(request, "login.html.j2", None, 429, next=next_url, name=name, wait=int(wait) + 1)
-    user = await run_in_threadpool(authenticate, state.store, name, password)
-    if user is None:
+    found = await run_in_threadpool(authenticate, state.store, name, password)
+    if found is None:
         state.limiter.failed(*keys)
         return render(request, "login.html.j2", None, 401, next=next_url, name=name, wrong=True)
-    start_session(request, user)
-    return _see_other(next_url if next_url != "/" else HOME[user.role])
+    start_session(request, *found)
+    return _see_other(next_url if next_url != "/" else HOME[found[0].role])
 
 
 @router.post("/logout")

@@ -7,6 +7,7 @@ header) and is refused without it, whatever the cookie says."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import threading
@@ -37,21 +38,29 @@ def check_csrf(request: Request, sent: str | None) -> None:
 
 
 def signed_in_user(request: Request, store: Store) -> User | None:
+    """The session's user while they exist and their password is the one they signed in with: removing
+    a user or changing their password ends every session they had."""
     name = request.session.get("user")
     if not isinstance(name, str):
         return None
     found = store.user_with_hash(name)
-    if found is None:
+    if found is None or not hmac.compare_digest(str(request.session.get("key", "")), _fingerprint(found[1])):
         request.session.clear()
         return None
     return found[0]
 
 
-def start_session(request: Request, user: User) -> None:
+def start_session(request: Request, user: User, password_hash: str) -> None:
     """A new session (and token) at every sign-in, so a token seen before it is worth nothing."""
     request.session.clear()
     request.session["user"] = user.name
+    request.session["key"] = _fingerprint(password_hash)
     request.session["csrf"] = secrets.token_urlsafe(32)
+
+
+def _fingerprint(password_hash: str) -> str:
+    """Names the password without revealing anything about it (the cookie is signed, not encrypted)."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:24]
 
 
 class LoginLimiter:

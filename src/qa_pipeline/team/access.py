@@ -19,11 +19,14 @@ class NotAllowed(QAPipelineError):
     """This role may not do that."""
 
 
-def assigned_calls(store: Store, user: User) -> set[tuple[str, str]]:
-    """(call, checklist) pairs the sampling plan or a calibration session gives this person."""
-    picked = {(p.call_id, p.checklist_id) for p in store.sample_picks() if user.name in p.reviewers}
+def assigned_calls(store: Store, user: User, call_ids: list[str] | None = None) -> set[tuple[str, str]]:
+    """(call, checklist) pairs the sampling plan or a calibration session gives this person (among
+    `call_ids`, when given)."""
+    picks = store.sample_picks(call_ids)
+    picked = {(p.call_id, p.checklist_id) for p in picks if user.name in p.reviewers}
     sessions = {tuple(c) for s in store.calibration_sessions() if user.name in s.controllers for c in s.calls}
-    return picked | {(call, checklist) for call, checklist in sessions}
+    given = {(call, checklist) for call, checklist in sessions}
+    return picked | (given if call_ids is None else {g for g in given if g[0] in call_ids})
 
 
 def can_see(user: User, record: CallRecord, assigned: set[tuple[str, str]] | None = None) -> bool:
@@ -44,7 +47,7 @@ def sees_ai(user: User) -> bool:
 
 def visible_record(store: Store, user: User, call_id: str) -> CallRecord:
     record = next(iter(store.calls([call_id])), None)
-    assigned = assigned_calls(store, user) if user.role == "controller" else set()
+    assigned = assigned_calls(store, user, [call_id]) if user.role == "controller" else set()
     if record is None or not can_see(user, record, assigned):
         raise NotVisible(f"no call {call_id!r}")
     return record

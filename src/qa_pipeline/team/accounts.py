@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 from functools import cache
 
 from pydantic import ValidationError
@@ -20,6 +21,8 @@ from qa_pipeline.models import Role, User
 from qa_pipeline.store import Store
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1  # 32 MiB and about 0.1 s per check
+# At most this many hashes at once: twenty people signing in together would otherwise take 640 MiB.
+_HASHING = threading.BoundedSemaphore(4)
 MIN_PASSWORD = 10
 
 
@@ -45,13 +48,13 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
-def authenticate(store: Store, name: str, password: str) -> User | None:
+def authenticate(store: Store, name: str, password: str) -> tuple[User, str] | None:
+    """The user and their stored hash (a session remembers which password it was opened with)."""
     found = store.user_with_hash(name)
     if found is None:
         verify_password(password, _dummy_hash())
         return None
-    user, stored = found
-    return user if verify_password(password, stored) else None
+    return found if verify_password(password, found[1]) else None
 
 
 def make_user(
@@ -87,6 +90,12 @@ def make_user(
     return user
 
 
+def remove_user(store: Store, name: str) -> None:
+    """Their sessions end at their next request; their reviews, disputes and notes stay, under their name."""
+    if not store.delete_user(name):
+        raise ConfigError(f"no user {name!r}")
+
+
 def add_user(store: Store, user: User, password: str) -> None:
     check_password(password)
     store.save_user(user, hash_password(password))
@@ -98,7 +107,8 @@ def check_password(password: str) -> None:
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=2**26, dklen=32)
+    with _HASHING:
+        return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=2**26, dklen=32)
 
 
 def _b64(data: bytes) -> str:

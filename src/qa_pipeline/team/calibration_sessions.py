@@ -112,7 +112,7 @@ def session_result(
         raise NotVisible(f"no calibration session {session_id}")
     wanted = set(session.calls)
     given: dict[tuple[str, str], dict[str, dict[str, Answer]]] = defaultdict(lambda: defaultdict(dict))
-    for review in store.human_reviews():
+    for review in store.human_reviews(sorted({c for c, _ in wanted})):
         key = (review.call_id, review.checklist_id)
         if key in wanted and review.reviewer in session.controllers:
             given[key][review.reviewer][review.item_id] = review.answer

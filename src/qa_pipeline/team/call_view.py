@@ -58,7 +58,7 @@ def call_view(
 ) -> CallView:
     record = visible_record(store, user, call_id)
     if user.role == "controller":
-        options = sorted(c for call, c in assigned_calls(store, user) if call == call_id)
+        options = sorted(c for call, c in assigned_calls(store, user, [call_id]) if call == call_id)
     else:
         options = sorted(c.checklist_id for c in store.scorecards([call_id]))
     options = [c for c in options if c in checklists]
@@ -101,7 +101,7 @@ def call_view(
         disputes = [d for d in store.disputes([call_id]) if d.checklist_id == chosen]
     acknowledged = user.role == "agent" and any(
         a.call_id == call_id and a.checklist_id == chosen and a.agent == user.agent
-        for a in store.acknowledgements()
+        for a in store.acknowledgements([call_id])
     )
     return CallView(
         call_id=call_id,

@@ -36,7 +36,7 @@ def effective_scorecard(
     card = next((c for c in store.scorecards([call_id]) if c.checklist_id == checklist_id), None)
     if card is None or checklist_id not in checklists:
         raise NotVisible(f"no scorecard of call {call_id!r} against {checklist_id!r}")
-    overrides = [o for o in store.overrides() if o.call_id == call_id]
+    overrides = store.overrides([call_id])
     return apply_overrides(card, checklists[checklist_id], overrides)
 
 

@@ -45,9 +45,8 @@ def review_queue(store: Store, user: User, checklists: dict[str, Checklist]) -> 
                 {(call, checklist): f"calibration: {session.name}" for call, checklist in session.calls}
             )
     answered: dict[tuple[str, str], int] = defaultdict(int)
-    for review in store.human_reviews():
-        if review.reviewer == user.name:
-            answered[(review.call_id, review.checklist_id)] += 1
+    for review in store.human_reviews(reviewer=user.name):
+        answered[(review.call_id, review.checklist_id)] += 1
     entries = [
         QueueEntry(
             call_id=call_id,
@@ -65,8 +64,8 @@ def review_queue(store: Store, user: User, checklists: dict[str, Checklist]) -> 
 def my_reviews(store: Store, user: User, call_id: str, checklist_id: str) -> dict[str, HumanReview]:
     return {
         r.item_id: r
-        for r in store.human_reviews()
-        if r.reviewer == user.name and r.call_id == call_id and r.checklist_id == checklist_id
+        for r in store.human_reviews([call_id], reviewer=user.name)
+        if r.checklist_id == checklist_id
     }
 
 
@@ -84,7 +83,9 @@ def submit_review(
     and N/A is refused where the item does not allow it. A controller reviews only calls given to them."""
     require(reviewer, "controller", "supervisor", "admin")
     visible_record(store, reviewer, call_id)
-    if reviewer.role == "controller" and (call_id, checklist_id) not in assigned_calls(store, reviewer):
+    if reviewer.role == "controller" and (call_id, checklist_id) not in assigned_calls(
+        store, reviewer, [call_id]
+    ):
         raise NotAllowed(f"{call_id} against {checklist_id} is not in your review queue")
     checklist = checklists.get(checklist_id)
     if checklist is None:
