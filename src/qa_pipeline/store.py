@@ -70,6 +70,7 @@ from qa_pipeline.models import (
     User,
 )
 from qa_pipeline.schema import upgrade_schema
+from qa_pipeline.voc.outcomes import SurveyAnswer, TeamEnps
 from qa_pipeline.workers import holder_is_dead, worker_name
 from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
@@ -236,6 +237,31 @@ gate_reports_table = Table(
     Column("judge", JSON, nullable=False),
     Column("report", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+survey_answers_table = Table(
+    "survey_answers",
+    metadata,
+    # One row per answer: keyed by what it is about, so importing a file again changes nothing.
+    Column("key", String(64), primary_key=True),
+    Column("call_id", String(128), nullable=True, index=True),
+    Column("customer_id", String(128), nullable=True),
+    Column("date", String(32), nullable=True),
+    Column("csat", Float, nullable=True),
+    Column("nps", Float, nullable=True),
+    Column("ces", Float, nullable=True),
+    Column("source", String, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+team_enps_table = Table(
+    "team_enps",
+    metadata,
+    Column("team", String(128), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("enps", Float, nullable=False),
+    Column("source", String, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 claims_table = Table(
@@ -926,6 +952,47 @@ class Store:
         query = select(table).order_by(table.c.id.desc()).limit(newest)
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
+
+    def save_outcomes(self, surveys: list[SurveyAnswer], enps: list[TeamEnps]) -> ReviewImport:
+        """Upsert survey answers (keyed by call or customer and date) and eNPS (by team and period)."""
+        counts = ReviewImport()
+        now = datetime.now(UTC)
+        try:
+            with self._one_writer(), self.engine.begin() as conn:
+                for survey in surveys:
+                    about = json.dumps([survey.call_id, survey.customer_id, survey.date])
+                    row = {**survey.model_dump(), "key": hashlib.sha256(about.encode()).hexdigest()}
+                    counts = self._counted(conn, survey_answers_table, row, ["key"], counts, now)
+                for team in enps:
+                    counts = self._counted(
+                        conn, team_enps_table, team.model_dump(), ["team", "period"], counts, now
+                    )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot save outcomes to {self.url}: {exc}") from exc
+        return counts
+
+    def _counted(
+        self,
+        conn: Connection,
+        table: Table,
+        row: dict[str, Any],
+        keys: list[str],
+        counts: ReviewImport,
+        now: datetime,
+    ) -> ReviewImport:
+        where = and_(*(table.c[k] == row[k] for k in keys))
+        existing = conn.execute(select(*(table.c[name] for name in row)).where(where)).first()
+        if existing is not None and dict(existing._mapping) == row:
+            return counts.model_copy(update={"unchanged": counts.unchanged + 1})
+        conn.execute(self._upsert(table, {**row, "updated_at": now}, keys))
+        field = "inserted" if existing is None else "updated"
+        return counts.model_copy(update={field: getattr(counts, field) + 1})
+
+    def survey_answers(self) -> list[SurveyAnswer]:
+        return self._models(survey_answers_table, SurveyAnswer)
+
+    def team_enps(self) -> list[TeamEnps]:
+        return self._models(team_enps_table, TeamEnps)
 
     def _models(
         self,

@@ -19,6 +19,7 @@ from qa_pipeline.cli.demo import demo
 from qa_pipeline.cli.evaluate import evaluate
 from qa_pipeline.cli.export import export
 from qa_pipeline.cli.import_conversations import import_conversations
+from qa_pipeline.cli.outcomes import import_outcomes, validity
 from qa_pipeline.cli.redact_audio import redact_audio
 from qa_pipeline.cli.report import report
 from qa_pipeline.cli.reviews import export_scores, import_scores, override
@@ -44,6 +45,8 @@ app.command()(score)
 app.command()(sample)
 app.command(name="import-scores")(import_scores)
 app.command(name="import-conversations")(import_conversations)
+app.command(name="import-outcomes")(import_outcomes)
+app.command()(validity)
 app.command()(calibrate)
 app.command()(evaluate)
 app.command(name="fit-thresholds")(fit_thresholds)

@@ -1,0 +1,140 @@
+"""Checklist validity and EX-CX from the store: outcomes joined to the scorecards people stand behind,
+item effects adjusted for reason and queue, and team eNPS against team CSAT, NPS and QA scores."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from statistics import mean
+
+import numpy as np
+from pydantic import BaseModel
+from scipy.stats import spearmanr
+
+from qa_pipeline.calibration import period_of
+from qa_pipeline.checklist import Checklist
+from qa_pipeline.human_control import overrides_by_card
+from qa_pipeline.models import CallMetadata, Scorecard
+from qa_pipeline.overrides import apply_overrides
+from qa_pipeline.store import Store
+from qa_pipeline.voc.effects import CONFIDENCE, EffectsReport, Outcome, call_outcomes, item_effects
+
+MIN_TEAMS = 8  # team-periods needed before a correlation across them says anything
+
+
+class TeamRow(BaseModel):
+    team: str
+    period: str
+    enps: float
+    calls: int
+    csat: float | None
+    nps: float | None
+    qa_score: float | None
+
+
+class Correlation(BaseModel):
+    against: str
+    n: int
+    spearman: float | None
+    low: float | None
+    high: float | None
+    warning: str | None
+
+
+class ExCx(BaseModel):
+    rows: list[TeamRow]
+    correlations: list[Correlation]
+
+
+class Validity(BaseModel):
+    effects: EffectsReport
+    ex_cx: ExCx
+
+
+def checklist_validity(
+    store: Store, checklists: dict[str, Checklist], *, repeat_days: int = 7, reps: int = 2000, seed: int = 0
+) -> Validity:
+    records = {r.call_id: r for r in store.calls()}
+    metadata = {call_id: r.metadata for call_id, r in records.items()}
+    outcomes = call_outcomes(store.survey_answers(), metadata, repeat_days)
+    overrides = overrides_by_card(store.overrides())
+    cards = []
+    for card in store.scorecards(sorted(outcomes)):
+        checklist = checklists.get(card.checklist_id)
+        if checklist is not None:
+            cards.append(
+                apply_overrides(card, checklist, overrides.get((card.call_id, card.checklist_id), []))
+            )
+    strata = {
+        call_id: ("(reason not extracted)", meta.queue or "(no queue)") for call_id, meta in metadata.items()
+    }
+    effects = item_effects(cards, outcomes, strata, adjusted_for=["reason", "queue"], reps=reps, seed=seed)
+    return Validity(effects=effects, ex_cx=ex_cx(store, cards, outcomes, metadata, reps=reps, seed=seed))
+
+
+def ex_cx(
+    store: Store,
+    cards: list[Scorecard],
+    outcomes: Mapping[str, Mapping[Outcome, float]],
+    metadata: Mapping[str, CallMetadata],
+    *,
+    reps: int,
+    seed: int,
+) -> ExCx:
+    """Team eNPS per period beside the team's customers' CSAT and NPS and its mean QA score."""
+    per_team: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    totals = {c.call_id: c.total for c in cards if c.total is not None}
+    for call_id, meta in metadata.items():
+        if not meta.team:
+            continue
+        key = (meta.team, period_of(meta))
+        values = per_team[key]
+        values["calls"].append(1.0)
+        for name in ("csat", "nps"):
+            if name in outcomes.get(call_id, {}):
+                values[name].append(outcomes[call_id][name])
+        if call_id in totals:
+            values["qa_score"].append(float(totals[call_id]))
+    rows = []
+    for enps in store.team_enps():
+        values = per_team.get((enps.team, enps.period), {})
+        nps = values.get("nps") or []
+        rows.append(
+            TeamRow(
+                team=enps.team,
+                period=enps.period,
+                enps=enps.enps,
+                calls=len(values.get("calls") or []),
+                csat=mean(values["csat"]) if values.get("csat") else None,
+                nps=100.0 * (sum(v >= 9 for v in nps) - sum(v <= 6 for v in nps)) / len(nps) if nps else None,
+                qa_score=mean(values["qa_score"]) if values.get("qa_score") else None,
+            )
+        )
+    rng = np.random.default_rng(seed)
+    correlations = [_correlation(rows, name, reps, rng) for name in ("csat", "nps", "qa_score")]
+    return ExCx(rows=sorted(rows, key=lambda r: (r.period, r.team)), correlations=correlations)
+
+
+def _correlation(rows: list[TeamRow], name: str, reps: int, rng: np.random.Generator) -> Correlation:
+    pairs = [(r.enps, getattr(r, name)) for r in rows if getattr(r, name) is not None]
+    n = len(pairs)
+    warning = (
+        f"only {n} team-periods: too few to say anything (at least {MIN_TEAMS} needed)"
+        if n < MIN_TEAMS
+        else None
+    )
+    if n < 3:
+        return Correlation(against=name, n=n, spearman=None, low=None, high=None, warning=warning)
+    x, y = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+    value = float(spearmanr(x, y).statistic)
+    draws = []
+    for _ in range(reps):
+        pick = rng.integers(0, n, n)
+        if len(set(x[pick])) > 1 and len(set(y[pick])) > 1:
+            draws.append(float(spearmanr(x[pick], y[pick]).statistic))
+    low, high = (
+        (float(q) for q in np.quantile(draws, [(1 - CONFIDENCE) / 2, 1 - (1 - CONFIDENCE) / 2]))
+        if draws
+        else (None, None)
+    )
+    return Correlation(against=name, n=n, spearman=value, low=low, high=high, warning=warning)
