@@ -264,6 +264,16 @@ team_enps_table = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+voc_records_table = Table(
+    "voc_records",
+    metadata,
+    # Each conversation's voice-of-the-customer fields; the key names transcript, taxonomy, model, prompt.
+    Column("call_id", String(128), primary_key=True),
+    Column("cache_key", String(64), nullable=False),
+    Column("record", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 claims_table = Table(
     "claims",
     metadata,
@@ -987,6 +997,37 @@ class Store:
         conn.execute(self._upsert(table, {**row, "updated_at": now}, keys))
         field = "inserted" if existing is None else "updated"
         return counts.model_copy(update={field: getattr(counts, field) + 1})
+
+    def voc_cache_key(self, call_id: str) -> str | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(voc_records_table.c.cache_key).where(voc_records_table.c.call_id == call_id)
+            ).first()
+        return None if row is None else str(row[0])
+
+    def save_voc(self, call_id: str, cache_key: str, record: dict[str, Any]) -> None:
+        row = {"call_id": call_id, "cache_key": cache_key, "record": record, "created_at": datetime.now(UTC)}
+        try:
+            with self._one_writer(), self.engine.begin() as conn:
+                conn.execute(self._upsert(voc_records_table, row, ["call_id"]))
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot save the voice of the customer of {call_id} to {self.url}: {exc}"
+            ) from exc
+
+    def voc_records(self, call_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Each conversation's record as saved (the VoC stage's `VocRecord`, as JSON)."""
+        query = select(voc_records_table.c.call_id, voc_records_table.c.record).order_by(
+            voc_records_table.c.call_id
+        )
+        with self.engine.connect() as conn:
+            if call_ids is None:
+                return [dict(r.record) for r in conn.execute(query)]
+            return [
+                dict(r.record)
+                for chunk in _chunks(call_ids)
+                for r in conn.execute(query.where(voc_records_table.c.call_id.in_(chunk)))
+            ]
 
     def survey_answers(self) -> list[SurveyAnswer]:
         return self._models(survey_answers_table, SurveyAnswer)

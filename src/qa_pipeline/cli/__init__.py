@@ -30,6 +30,7 @@ from qa_pipeline.cli.serve import serve
 from qa_pipeline.cli.thresholds import fit_thresholds
 from qa_pipeline.cli.transcribe import transcribe
 from qa_pipeline.cli.users import users_app
+from qa_pipeline.cli.voc import voc
 from qa_pipeline.errors import QAPipelineError
 
 app = typer.Typer(
@@ -47,6 +48,7 @@ app.command(name="import-scores")(import_scores)
 app.command(name="import-conversations")(import_conversations)
 app.command(name="import-outcomes")(import_outcomes)
 app.command()(validity)
+app.command()(voc)
 app.command()(calibrate)
 app.command()(evaluate)
 app.command(name="fit-thresholds")(fit_thresholds)

@@ -64,6 +64,12 @@ def neutralise(text: str) -> str:
     return re.sub(r"\s+", " ", text.translate(_UNSAFE)).strip()
 
 
+def prompt_environment(name: str) -> Environment:
+    """The templates of one prompt version, for a stage that asks its own questions (voice of the
+    customer) in the items judge's way."""
+    return _templates(name)
+
+
 def _templates(name: str) -> Environment:
     return Environment(
         loader=FileSystemLoader(prompt_dir(name)),

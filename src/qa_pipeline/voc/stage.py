@@ -1,0 +1,63 @@
+"""The `voc` stage over the store: every stored transcript gets its voice-of-the-customer record, cached
+by transcript, taxonomy, model and prompt, and saved as each conversation finishes, so a killed run
+resumes where it stopped and a second run asks the model nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Literal
+
+from pydantic import BaseModel
+
+from qa_pipeline.judging.backends import ItemBackend
+from qa_pipeline.judging.prompt import prompt_hash
+from qa_pipeline.store import Store
+from qa_pipeline.voc.extract import VOC_PROMPT, VocRecord, extract_voc
+from qa_pipeline.voc.taxonomy import Taxonomy, taxonomy_for
+
+
+class VocResult(BaseModel):
+    call_id: str
+    status: Literal["extracted", "cached"]
+    needs_human: list[str]
+
+
+def voc_cache_key(transcript_json: str, taxonomy: Taxonomy, backend: ItemBackend) -> str:
+    payload = json.dumps(
+        {
+            "transcript": transcript_json,
+            "taxonomy": taxonomy.model_dump(mode="json"),
+            "model": getattr(backend, "model_id", "?"),
+            "prompt": prompt_hash(VOC_PROMPT),
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def extract_store(
+    store: Store,
+    taxonomies: list[Taxonomy],
+    backend: ItemBackend,
+    *,
+    calls: list[str] | None = None,
+    force: bool = False,
+) -> Iterator[VocResult]:
+    with store.exclusive_writer():
+        for transcript in store.transcripts(calls or None):
+            taxonomy = taxonomy_for(transcript.metadata.language or transcript.language, taxonomies)
+            key = voc_cache_key(transcript.model_dump_json(), taxonomy, backend)
+            if not force and store.voc_cache_key(transcript.call_id) == key:
+                [saved] = store.voc_records([transcript.call_id])
+                yield VocResult(
+                    call_id=transcript.call_id,
+                    status="cached",
+                    needs_human=VocRecord.model_validate(saved).needs_human,
+                )
+                continue
+            record = extract_voc(transcript, taxonomy, backend)
+            store.save_voc(transcript.call_id, key, record.model_dump(mode="json"))
+            yield VocResult(call_id=transcript.call_id, status="extracted", needs_human=record.needs_human)
