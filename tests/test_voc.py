@@ -11,11 +11,13 @@ from typer.testing import CliRunner
 
 from qa_pipeline.cli import app
 from qa_pipeline.errors import ConfigError
+from qa_pipeline.exports import tables
 from qa_pipeline.judging.options import JudgeOptions, make_judge_backend
 from qa_pipeline.models import AudioInfo, Call, CallMetadata, CallTimings, Segment, Silence, Transcript
 from qa_pipeline.store import Store
 from qa_pipeline.voc.extract import extract_voc
 from qa_pipeline.voc.stage import extract_store
+from qa_pipeline.voc.summary import voc_summary
 from qa_pipeline.voc.taxonomy import load_taxonomy, shipped_taxonomies, taxonomy_for
 
 LINES = [
@@ -105,6 +107,16 @@ def test_the_stage_is_cached_and_says_what_needs_a_person(small_model, tmp_path:
     assert [r.needs_human for r in again] == [r.needs_human for r in first]
     saved = store.voc_records(["voc-1"])[0]
     assert saved["repeat_contact"]["value"] == "yes" and saved["taxonomy"] == "contact-reasons-en@1"
+    # the same words, the same answers: one group, both repeat contacts, about the same reason
+    summary = voc_summary(store)
+    [group] = summary.groups
+    assert group.contacts == 2 and group.repeat.value == 1.0 and group.repeat.low is not None
+    assert summary.repeat_causes == [("/".join(saved["reason_path"]), 2)]
+    rows = dict(tables(store, {}))["voc"]
+    assert [(r["call_id"], r["repeat_contact"], r["churn_risk"]) for r in rows] == [
+        ("voc-1", "yes", "yes"),
+        ("voc-2", "yes", "yes"),
+    ]
 
 
 def test_a_bad_taxonomy_is_refused_with_its_file_and_problem(tmp_path: Path) -> None:

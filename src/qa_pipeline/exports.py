@@ -59,6 +59,15 @@ TABLES: dict[str, dict[str, str]] = {
         "agreement_low": "float", "agreement_high": "float", "kappa": "float", "ac1": "float",
         "trust": "str",
     },
+    "voc": {
+        "call_id": "str", "reason": "str", "reason_path": "str", "resolved": "str", "repeat_contact": "str",
+        "repeat_cause": "str", "effort": "int", "sentiment_start": "str", "sentiment_end": "str",
+        "churn_risk": "str", "needs_human": "str",
+    },
+    "outcomes": {
+        "call_id": "str", "customer_id": "str", "date": "str", "csat": "float", "nps": "float",
+        "ces": "float", "source": "str",
+    },
 }  # fmt: skip
 
 
@@ -80,6 +89,23 @@ def tables(store: Store, checklists: dict[str, Checklist]) -> Iterator[tuple[str
     yield "reviews", (_review_row(review) for review in reviews)
     yield "overrides", (_override_row(override) for override in store.overrides())
     yield "agreement", _agreement_rows(store, checklists) if reviews else iter([])
+    yield "voc", (_voc_row(record) for record in store.voc_records())
+    yield "outcomes", (survey.model_dump() for survey in store.survey_answers())
+
+
+def _voc_row(record: dict[str, Any]) -> Row:
+    """One conversation's voice of the customer; a field a person should check is named in needs_human."""
+    fields = ("resolved", "repeat_contact", "effort", "sentiment_start", "sentiment_end", "churn_risk")
+    unsure = [name for name in ("reason", *fields) if record[name]["needs_human"]]
+    repeat = record["repeat_contact"]
+    return {
+        "call_id": record["call_id"],
+        "reason": record["reason"]["value"],
+        "reason_path": "/".join(record["reason_path"]),
+        **{name: record[name]["value"] for name in fields},
+        "repeat_cause": repeat["evidence"] if repeat["value"] == "yes" else "",
+        "needs_human": ",".join(unsure),
+    }
 
 
 def _segment_rows(store: Store, channels: dict[str, str]) -> Iterator[Row]:

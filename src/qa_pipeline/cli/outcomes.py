@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from qa_pipeline.agreement import Interval
 
 from qa_pipeline.cli._options import (
     DEFAULT_STORE_TEXT,
@@ -67,6 +70,18 @@ def validity(
     if as_json:
         typer.echo(json.dumps(found.model_dump(), indent=2, ensure_ascii=False))
         return
+    if found.voc.groups:
+        typer.echo("Voice of the customer by reason, queue and period (95% intervals)")
+        for g in found.voc.groups:
+            typer.echo(
+                f"  {g.reason:<14} {g.queue:<10} {g.period:<8} {g.contacts:>5} contacts  resolved "
+                f"{_share(g.resolved)}"
+                + (f" ({g.resolved_unsure} unsure)" if g.resolved_unsure else "")
+                + f"  repeat {_share(g.repeat)}  effort {_mean(g.mean_effort)}"
+                f"  better {_share(g.sentiment_better)}  worse {_share(g.sentiment_worse)}"
+            )
+        causes = ", ".join(f"{reason} ({n})" for reason, n in found.voc.repeat_causes[:5])
+        typer.echo(f"  repeat contacts are about: {causes or 'none found'}")
     effects = found.effects
     typer.echo(
         f"Item effects (fail minus pass), adjusted for {', '.join(effects.adjusted_for)}; "
@@ -83,3 +98,13 @@ def validity(
         typer.echo(
             f"  eNPS vs {c.against:<9} n {c.n:>3}  {shown}" + (f"  ({c.warning})" if c.warning else "")
         )
+
+
+def _share(interval: Interval) -> str:
+    if interval.value is None:
+        return "–"
+    return f"{interval.value:.0%} [{interval.low or 0:.0%}-{interval.high or 0:.0%}]"
+
+
+def _mean(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"

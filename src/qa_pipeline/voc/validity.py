@@ -18,6 +18,7 @@ from qa_pipeline.models import CallMetadata, Scorecard
 from qa_pipeline.overrides import apply_overrides
 from qa_pipeline.store import Store
 from qa_pipeline.voc.effects import CONFIDENCE, EffectsReport, Outcome, call_outcomes, item_effects
+from qa_pipeline.voc.summary import VocSummary, voc_summary
 
 MIN_TEAMS = 8  # team-periods needed before a correlation across them says anything
 
@@ -47,6 +48,7 @@ class ExCx(BaseModel):
 
 
 class Validity(BaseModel):
+    voc: VocSummary
     effects: EffectsReport
     ex_cx: ExCx
 
@@ -69,7 +71,11 @@ def checklist_validity(
         call_id: ("(reason not extracted)", meta.queue or "(no queue)") for call_id, meta in metadata.items()
     }
     effects = item_effects(cards, outcomes, strata, adjusted_for=["reason", "queue"], reps=reps, seed=seed)
-    return Validity(effects=effects, ex_cx=ex_cx(store, cards, outcomes, metadata, reps=reps, seed=seed))
+    return Validity(
+        voc=voc_summary(store),
+        effects=effects,
+        ex_cx=ex_cx(store, cards, outcomes, metadata, reps=reps, seed=seed),
+    )
 
 
 def ex_cx(
