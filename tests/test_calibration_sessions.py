@@ -7,26 +7,18 @@ from pathlib import Path
 
 import pytest
 from scored_store import SEEDS
-from workspace_fixture import CHECKLIST, EN01, EN02, workspace_store
+from workspace_fixture import CHECKLIST, EN01, EN02, user_named, workspace_store
 
 from qa_pipeline.demo_corpus import load_scripts
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.models import User
-from qa_pipeline.store import Store
 from qa_pipeline.team.access import NotAllowed, NotVisible
 from qa_pipeline.team.calibration_sessions import AI, create_session, session_result
 from qa_pipeline.team.reviewing import review_queue, submit_review
 
 
-def _user(store: Store, name: str) -> User:
-    found = store.user_with_hash(name)
-    assert found is not None
-    return found[0]
-
-
 def test_the_session_shows_who_deviates_and_where_the_ai_stands(tmp_path: Path) -> None:
     store, checklists = workspace_store(tmp_path / "qa.sqlite")
-    supervisor = _user(store, "sv.billing")
+    supervisor = user_named(store, "sv.billing")
     controllers = ["ctl.ivan", "ctl.olga", "ctl.open"]
     session = create_session(
         store,
@@ -38,10 +30,10 @@ def test_the_session_shows_who_deviates_and_where_the_ai_stands(tmp_path: Path) 
     )
     assert session.id is not None
     # the session's calls are in each controller's queue
-    ivan = _user(store, "ctl.ivan")
+    ivan = user_named(store, "ctl.ivan")
     assert any(
         e.kind == "calibration: three controllers"
-        for e in review_queue(store, _user(store, "ctl.open"), checklists)
+        for e in review_queue(store, user_named(store, "ctl.open"), checklists)
     )
     scripts = load_scripts(SEEDS / "scripts")
     olga_differs = {(EN01, "empathy"): "no", (EN02, "greeting"): "yes"}
@@ -53,7 +45,7 @@ def test_the_session_shows_who_deviates_and_where_the_ai_stands(tmp_path: Path) 
             submit_review(
                 store,
                 checklists,
-                _user(store, name),
+                user_named(store, name),
                 call_id=call_id,
                 checklist_id=CHECKLIST,
                 answers=answers,
@@ -81,12 +73,12 @@ def test_the_session_shows_who_deviates_and_where_the_ai_stands(tmp_path: Path) 
     with pytest.raises(NotAllowed):
         session_result(store, checklists, ivan, session.id)
     with pytest.raises(NotVisible):
-        session_result(store, checklists, _user(store, "sv.cards"), session.id)
+        session_result(store, checklists, user_named(store, "sv.cards"), session.id)
 
 
 def test_a_session_is_refused_without_two_controllers_or_with_calls_out_of_scope(tmp_path: Path) -> None:
     store, checklists = workspace_store(tmp_path / "qa.sqlite")
-    supervisor = _user(store, "sv.billing")
+    supervisor = user_named(store, "sv.billing")
     with pytest.raises(ConfigError, match="two controllers"):
         create_session(
             store, checklists, supervisor, name="x", calls=[(EN01, CHECKLIST)], controllers=["ctl.ivan"]

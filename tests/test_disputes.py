@@ -6,22 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from workspace_fixture import CHECKLIST, EN01, EN02, workspace_store
+from workspace_fixture import CHECKLIST, EN01, EN02, user_named, workspace_store
 
 from qa_pipeline.calibration import TrustRule
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.human_control import agreement_report, plan_review
-from qa_pipeline.models import User
 from qa_pipeline.store import Store
 from qa_pipeline.team.access import NotAllowed, NotVisible
 from qa_pipeline.team.disputes import decide_dispute, effective_scorecard, raise_dispute
-
-
-def _user(store: Store, name: str) -> User:
-    found = store.user_with_hash(name)
-    assert found is not None
-    return found[0]
 
 
 @pytest.fixture
@@ -38,7 +31,7 @@ def test_an_overturned_dispute_becomes_an_override_a_human_answer_and_a_reason(
     scored: tuple[Store, dict[str, Checklist]],
 ) -> None:
     store, checklists = scored
-    anna, supervisor = _user(store, "ag.anna"), _user(store, "sv.billing")
+    anna, supervisor = user_named(store, "ag.anna"), user_named(store, "sv.billing")
     assert effective_scorecard(store, checklists, EN01, CHECKLIST).total is not None
     before = effective_scorecard(store, checklists, EN01, CHECKLIST)
     dispute = raise_dispute(
@@ -79,7 +72,7 @@ def test_an_overturned_dispute_becomes_an_override_a_human_answer_and_a_reason(
 
 def test_an_upheld_dispute_is_a_person_confirming_the_ai(scored: tuple[Store, dict[str, Checklist]]) -> None:
     store, checklists = scored
-    tom, supervisor = _user(store, "ag.tom"), _user(store, "sv.billing")
+    tom, supervisor = user_named(store, "ag.tom"), user_named(store, "sv.billing")
     dispute = raise_dispute(
         store,
         checklists,
@@ -108,7 +101,7 @@ def test_who_may_raise_and_decide(scored: tuple[Store, dict[str, Checklist]]) ->
         raise_dispute(
             store,
             checklists,
-            _user(store, "ag.tom"),
+            user_named(store, "ag.tom"),
             call_id=EN01,
             checklist_id=CHECKLIST,
             item_id="empathy",
@@ -118,7 +111,7 @@ def test_who_may_raise_and_decide(scored: tuple[Store, dict[str, Checklist]]) ->
         raise_dispute(
             store,
             checklists,
-            _user(store, "ctl.ivan"),
+            user_named(store, "ctl.ivan"),
             call_id=EN01,
             checklist_id=CHECKLIST,
             item_id="empathy",
@@ -128,7 +121,7 @@ def test_who_may_raise_and_decide(scored: tuple[Store, dict[str, Checklist]]) ->
         raise_dispute(
             store,
             checklists,
-            _user(store, "ag.anna"),
+            user_named(store, "ag.anna"),
             call_id=EN01,
             checklist_id=CHECKLIST,
             item_id="empathy",
@@ -137,7 +130,7 @@ def test_who_may_raise_and_decide(scored: tuple[Store, dict[str, Checklist]]) ->
     dispute = raise_dispute(
         store,
         checklists,
-        _user(store, "ag.anna"),
+        user_named(store, "ag.anna"),
         call_id=EN01,
         checklist_id=CHECKLIST,
         item_id="empathy",
@@ -145,13 +138,18 @@ def test_who_may_raise_and_decide(scored: tuple[Store, dict[str, Checklist]]) ->
     )
     with pytest.raises(NotVisible):  # a supervisor of another team
         decide_dispute(
-            store, checklists, _user(store, "sv.cards"), dispute.id or 0, outcome="upheld", comment="fine"
+            store,
+            checklists,
+            user_named(store, "sv.cards"),
+            dispute.id or 0,
+            outcome="upheld",
+            comment="fine",
         )
     with pytest.raises(NotAllowed):  # the agent deciding their own dispute
         decide_dispute(
             store,
             checklists,
-            _user(store, "ag.anna"),
+            user_named(store, "ag.anna"),
             dispute.id or 0,
             outcome="overturned",
             comment="obviously",
@@ -165,7 +163,7 @@ def test_disputed_items_become_risk_picks(scored: tuple[Store, dict[str, Checkli
     raise_dispute(
         store,
         checklists,
-        _user(store, "ag.anna"),
+        user_named(store, "ag.anna"),
         call_id=EN01,
         checklist_id=CHECKLIST,
         item_id="empathy",

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from scored_store import REPO, fill_store
 
 from qa_pipeline.checklist import Checklist
-from qa_pipeline.models import SamplePick
+from qa_pipeline.models import SamplePick, User
 from qa_pipeline.scoring import score_call
 from qa_pipeline.server import ServerSettings, create_app
 from qa_pipeline.store import Store
@@ -85,6 +85,12 @@ def workspace_store(path: Path) -> tuple[Store, dict[str, Checklist]]:
         controllers=["ctl.ivan", "ctl.olga"],
     )
     return store, checklists
+
+
+def user_named(store: Store, name: str) -> User:
+    found = store.user_with_hash(name)
+    assert found is not None, f"no user {name}"
+    return found[0]
 
 
 def workspace_app(store: Store, **settings: object) -> FastAPI:
