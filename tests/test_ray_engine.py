@@ -52,6 +52,7 @@ def _kill_a_transcriber_mid_run(store_path: Path, killed: list[int]) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.slow  # Ray's start and two runs: about two minutes on two cores
 def test_a_killed_ray_worker_loses_no_call_and_does_none_twice(local_ray: None, tmp_path: Path) -> None:
     calls = tmp_path / "calls"
     calls.mkdir()
