@@ -3,8 +3,6 @@ human review; both are counted per item in the trust map's reasons and make the 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from workspace_fixture import CHECKLIST, EN01, EN02, user_named, workspace_store
 
@@ -18,8 +16,9 @@ from qa_pipeline.team.disputes import decide_dispute, effective_scorecard, raise
 
 
 @pytest.fixture
-def scored(tmp_path: Path) -> tuple[Store, dict[str, Checklist]]:
-    return workspace_store(tmp_path / "qa.sqlite")
+def scored(store_url: str) -> tuple[Store, dict[str, Checklist]]:
+    """On SQLite and on a real PostgreSQL server: the workspace serves either."""
+    return workspace_store(store_url)
 
 
 def _empathy_item(store: Store, checklists: dict[str, Checklist]):  # type: ignore[no-untyped-def]

@@ -41,8 +41,8 @@ EN01, EN02, EN03 = "en01_billing_exemplary", "en02_no_greeting", "en03_no_identi
 CHECKLIST = "inbound-service-en"
 
 
-def workspace_store(path: Path) -> tuple[Store, dict[str, Checklist]]:
-    store = Store(path)
+def workspace_store(location: str | Path) -> tuple[Store, dict[str, Checklist]]:
+    store = Store(location)
     checklists = fill_store(store, changes={WRONG: "no"}, with_text=True)
     for card in list(store.scorecards()):
         verdicts = [v.model_copy(update={"rationale": f"{AI_MARK} {v.item_id}"}) for v in card.verdicts]
