@@ -122,6 +122,7 @@ def server_url() -> Iterator[str]:
         process.wait(timeout=30)
 
 
+@pytest.mark.slow  # a model server started in its own process: over a minute on two cores
 def test_openai_backend_over_real_http(server_url: str, transcript: Transcript) -> None:
     checklist = small_checklist()
     backend = make_backend("openai", model="smollm2", base_url=server_url, max_new_tokens=600)
