@@ -844,20 +844,9 @@ class Store:
         self, call_ids: Iterable[str] | None = None, status: DisputeStatus | None = None
     ) -> list[Dispute]:
         """Disputes oldest first, of some calls or all."""
-        table = disputes_table
-        query = select(*(table.c[name] for name in Dispute.model_fields)).order_by(table.c.id)
-        if status is not None:
-            query = query.where(table.c.status == status)
-        with self.engine.connect() as conn:
-            if call_ids is None:
-                rows = conn.execute(query).all()
-            else:
-                rows = [
-                    r
-                    for chunk in _chunks(call_ids)
-                    for r in conn.execute(query.where(table.c.call_id.in_(chunk)))
-                ]
-        return sorted((Dispute.model_validate(dict(r._mapping)) for r in rows), key=lambda d: d.id or 0)
+        equal: dict[str, str] = {"status": status} if status is not None else {}
+        disputes = self._models(disputes_table, Dispute, disputes_table.c.id, call_ids, equal)
+        return sorted(disputes, key=lambda d: d.id or 0)  # ids in chunks read are in order chunk by chunk
 
     def decide_dispute(
         self, decided: Dispute, override: Override | None = None, review: HumanReview | None = None
@@ -929,8 +918,8 @@ class Store:
         return note.model_copy(update={"id": key[0]})
 
     def coaching_notes(self, agent: str | None = None) -> list[CoachingNote]:
-        notes = self._models(coaching_notes_table, CoachingNote, order_by=coaching_notes_table.c.id)
-        return [n for n in notes if agent is None or n.agent == agent]
+        equal = {"agent": agent} if agent is not None else {}
+        return self._models(coaching_notes_table, CoachingNote, coaching_notes_table.c.id, equal=equal)
 
     def acknowledge_coaching_note(self, note_id: int, agent: str) -> bool:
         """False when the note is not this agent's (nothing is changed then)."""
