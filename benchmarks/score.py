@@ -148,6 +148,8 @@ def benchmark_set(
     answered: Counter[tuple[str, str]] = Counter()
     to_people: Counter[tuple[str, str]] = Counter()
     by_language: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    # What a fatal item's certainty cuts are chosen on: p(yes), label, answer, confidence, flags.
+    fatal: list[tuple[str, str, float, str | int, str | int | None, float | None, str]] = []
     seconds = audio = 0.0
     for transcript in transcripts:
         checklist = select_checklist(checklists, transcript)
@@ -179,6 +181,20 @@ def benchmark_set(
             print(f"  injected call {transcript.call_id}: {items} items yes, total {card.total}")
         if verbose and wrong:
             print(f"  {transcript.call_id}: {' '.join(wrong)}")
+        for verdict in card.verdicts:
+            if checklist.item(verdict.item_id).critical == "fatal" and "yes" in verdict.probabilities:
+                expected = script.expected[verdict.item_id]
+                fatal.append(
+                    (
+                        transcript.call_id,
+                        verdict.item_id,
+                        verdict.probabilities["yes"],
+                        expected,
+                        verdict.answer,
+                        verdict.confidence,
+                        ",".join(f for f in verdict.flags if f.startswith("uncertain_fatal")),
+                    )
+                )
     calls = len(transcripts)
     print(f"\n== {name} set: {calls} calls, {audio / 60:.1f} min of speech")
     print(f"{'item':26s} {'method':6s} {'agree':>7s} {'rate':>5s}  {'95% CI':11s} {'to people':>9s}")
@@ -196,6 +212,14 @@ def benchmark_set(
     print_row("all items", "", sum(agree.values()), sum(answered.values()), sum(to_people.values()))
     for language, (good, total) in sorted(by_language.items()):
         print_row(f"  language {language}", "", good, total, 0)
+    print(f"fatal items against their labels ({len(fatal)}; certainty cuts are chosen on demo and dev only)")
+    print(f"  {'p(yes)':>6s}  {'label':5s} {'answer':6s} {'conf.':>5s}  {'item':26s} {'flags':20s} call")
+    for call_id, item_id, p_yes, expected, answer, confidence, flags in sorted(fatal, key=lambda r: r[2]):
+        shown = "-" if confidence is None else f"{confidence:.2f}"
+        print(
+            f"  {p_yes:6.3f}  {expected!s:5s} {answer!s:6s} {shown:>5s}  {item_id:26s} {flags or '-':20s} "
+            f"{call_id}"
+        )
     if seconds:
         print(
             f"speed  {seconds:.0f} s for {calls} calls: {seconds / calls:.1f} s/call, "

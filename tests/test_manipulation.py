@@ -157,6 +157,24 @@ def test_a_fatal_fail_on_a_coin_toss_goes_to_a_person_and_does_not_zero_the_call
     assert card.total == 0.0 and card.failed_critical == ["no_rudeness"]
 
 
+def test_a_fatal_pass_on_a_coin_toss_stands_but_is_flagged_for_a_person() -> None:
+    thresholds = {"no_rudeness": 0.5}
+    call = typed_transcript(("agent", "Good morning, how can I help?"), ("customer", "Thanks, all sorted."))
+    unsure = ScriptedItems(lambda text, key: 0.55 if key == "no_rudeness" else 0.9)
+    card, _ = Judge(unsure, evidence=False, thresholds=thresholds).score(EN, call)
+    verdict = next(v for v in card.verdicts if v.item_id == "no_rudeness")
+    assert verdict.answer == "yes" and not verdict.needs_human  # a pass does not hold the agent's total
+    assert "uncertain_fatal_pass" in verdict.flags and "0.55" in verdict.rationale
+    assert card.complete and card.total is not None and card.total > 0
+    sure = ScriptedItems(lambda text, key: 0.95 if key == "no_rudeness" else 0.9)
+    card, _ = Judge(sure, evidence=False, thresholds=thresholds).score(EN, call)
+    verdict = next(v for v in card.verdicts if v.item_id == "no_rudeness")
+    assert verdict.answer == "yes" and "uncertain_fatal_pass" not in verdict.flags
+    # A flag item answered yes on the same coin toss is not flagged: only fatal items zero a call.
+    solution = next(v for v in card.verdicts if v.item_id == "solution")
+    assert "uncertain_fatal_pass" not in solution.flags
+
+
 def test_a_rule_whose_placeholder_has_no_value_asks_the_judge_the_items_question() -> None:
     call = typed_transcript(
         ("agent", "Lumen Broadband, Grace speaking, how can I help?"), ("customer", "Hi.")

@@ -149,6 +149,20 @@ def test_what_people_found_on_one_checklist_marks_only_that_checklists_scorecard
     assert len(russian) == 4 and not any("greeting" in weak(key) for key in russian)
 
 
+def test_a_fatal_item_passed_on_low_confidence_is_picked_before_ordinary_risks(store: Store) -> None:
+    checklists = fill_store(store, confidence=0.6)  # every call has a low-confidence risk as well
+    cards = list(store.scorecards())
+    fails = sum(bool(c.failed_critical) for c in cards)
+    unsure = next(c for c in cards if not c.failed_critical and c.call_id.startswith("ru"))
+    polite = next(v for v in unsure.verdicts if v.item_id == "no_rudeness")
+    polite.confidence, polite.flags = 0.53, ["uncertain_fatal_pass"]
+    store.save_scorecard("unsure-pass", unsure)
+    plan = plan_review(store, checklists, controllers=["ann"], size=1, risk_picks=fails + 1, seed=3)
+    risk = {p.call_id: p for p in plan.picks if p.kind == "risk"}
+    assert unsure.call_id in risk  # after the critical fails, before the other calls' risks
+    assert "fatal item passed on low confidence: no_rudeness" in risk[unsure.call_id].reasons
+
+
 def test_planning_the_same_sample_again_replaces_it(store: Store) -> None:
     checklists = fill_store(store)
     plan_review(store, checklists, controllers=["ann"], size=9, risk_picks=2)

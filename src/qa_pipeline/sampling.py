@@ -3,7 +3,8 @@
 Two kinds of picks, kept apart because they answer different questions:
 - a seeded, stratified random sample (per agent by default): the unbiased baseline that agreement and
   quality rates are estimated from;
-- risk-based picks on top: critical fails, items the judge could not answer, low confidence, borderline
+- risk-based picks on top: critical fails, fatal items passed on low confidence (a rude agent passed on a
+  coin toss), items the judge could not answer, low confidence, borderline
   totals, and items people have found the AI weak on or corrected most. Each pick names its reasons.
   Two risks are picked whatever the number of risk picks asked for: speech addressed to the evaluator
   (a manipulation attempt) and a fatal fail the judge was not sure enough of to zero the call.
@@ -54,6 +55,7 @@ class Candidate(BaseModel):
     MANIPULATION,
     UNCERTAIN_FATAL,
     CRITICAL_FAIL,
+    UNCERTAIN_FATAL_PASS,
     JUDGE_FAILED,
     CRITICAL_FLAG,
     WEAK_ITEM,
@@ -61,7 +63,7 @@ class Candidate(BaseModel):
     DISPUTED,
     BORDERLINE,
     LOW_CONFIDENCE,
-) = range(10)
+) = range(11)
 # Risks a person must see on every call that has them, beyond the risk picks asked for.
 ALWAYS_REVIEWED = {MANIPULATION, UNCERTAIN_FATAL}
 
@@ -76,6 +78,11 @@ def ranked_risks(card: Scorecard, options: SamplePlanOptions) -> list[tuple[int,
     if uncertain:
         reasons.append((UNCERTAIN_FATAL, f"fatal fail to confirm: {', '.join(uncertain)}"))
     reasons += [(CRITICAL_FAIL, f"critical fail: {item}") for item in card.failed_critical]
+    passed_unsure = [v.item_id for v in card.verdicts if "uncertain_fatal_pass" in v.flags]
+    if passed_unsure:
+        reasons.append(
+            (UNCERTAIN_FATAL_PASS, f"fatal item passed on low confidence: {_names(passed_unsure)}")
+        )
     reasons += [(CRITICAL_FLAG, f"critical flag: {item}") for item in card.flagged_critical]
     unanswered = [v.item_id for v in card.verdicts if v.needs_human and v.item_id not in uncertain]
     if unanswered:

@@ -92,6 +92,11 @@ UNMATCHED_EVIDENCE_PENALTY = 0.5
 # cut below 0.77 separates right from wrong; until a larger model or more reviews show one, a fatal fail
 # from this judge is confirmed by a person.
 FATAL_MIN_CONFIDENCE = 0.8
+# A fatal item answered "yes" with less confidence than this keeps its answer (a pass does not punish the
+# agent) but is flagged `uncertain_fatal_pass`, and sampling puts the call before ordinary risks: a rude
+# agent passed on a coin toss is what human control is there to catch. Chosen on the demo and development
+# scripts (benchmarks/score.py prints every fatal verdict's p(yes) against its label): see the README.
+FATAL_PASS_MIN_CONFIDENCE = 0.65
 # Lines the model must label alike for its word to settle which of two voices is the agent's.
 ROLE_VOTE_SHARE = 2 / 3
 T = TypeVar("T")
@@ -144,6 +149,7 @@ class Judge:
         redact_pii: bool = False,
         guard: bool = True,
         fatal_min_confidence: float = FATAL_MIN_CONFIDENCE,
+        fatal_pass_min_confidence: float = FATAL_PASS_MIN_CONFIDENCE,
     ) -> None:
         self.backend = backend
         self.retries = retries
@@ -155,6 +161,7 @@ class Judge:
         # The manipulation guard; off only to measure what it prevents (benchmarks/manipulation.py).
         self.guard = guard
         self.fatal_min_confidence = fatal_min_confidence
+        self.fatal_pass_min_confidence = fatal_pass_min_confidence
         self.prompt = prompt
         self.mode = mode
         self.evidence = evidence
@@ -184,6 +191,7 @@ class Judge:
             "mode": mode,
             "rules": RULES_VERSION,
             "fatal_min_confidence": self.fatal_min_confidence,
+            "fatal_pass_min_confidence": self.fatal_pass_min_confidence,
         }
         if self.guard:
             identity["guard"] = guard_identity()
@@ -503,10 +511,24 @@ class Judge:
         return score_call(checklist, transcript.call_id, verdicts, judge, manipulation=job.attempts)
 
     def _fatal_certainty(self, item: Item, verdict: ItemVerdict) -> ItemVerdict:
-        """A fatal fail zeroes an agent's call: below the confidence it needs, a person decides."""
-        if item.critical != "fatal" or verdict.answer != "no" or verdict.source == "human":
+        """A fatal fail zeroes an agent's call: below the confidence it needs, a person decides. A fatal
+        pass on low confidence stands but is flagged, so that the sample shows it to a person."""
+        if item.critical != "fatal" or verdict.source == "human":
             return verdict
         confidence = verdict.confidence
+        if verdict.answer == "yes":
+            if confidence is None or confidence >= self.fatal_pass_min_confidence:
+                return verdict
+            return verdict.model_copy(
+                update={
+                    "flags": [*verdict.flags, "uncertain_fatal_pass"],
+                    "rationale": f"passed at confidence {confidence:.2f}, below the "
+                    f"{self.fatal_pass_min_confidence:.2f} a fatal pass needs to go unchecked; "
+                    f"{verdict.rationale}",
+                }
+            )
+        if verdict.answer != "no":
+            return verdict
         if confidence is not None and confidence >= self.fatal_min_confidence:
             return verdict
         shown = "unknown" if confidence is None else f"{confidence:.2f}"
