@@ -2,7 +2,9 @@
 
 Every demo call was synthesised from a dialogue script that records its words and the answers it was written
 to get, so the demo can show word error rates and item agreement with known truth, then run human control
-on the seed controllers' scores: a sample, the import, agreement and the trust map.
+on the seed controllers' scores: a sample, the import, agreement and the trust map. It ends with the voice
+of the customer: each call's reason, resolution, effort and sentiment, and the checklist's validity against
+the shipped synthetic outcomes (labelled as synthetic wherever they are shown).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from qa_pipeline.human_control import (
     plan_review,
     write_review_sheets,
 )
+from qa_pipeline.judging.backends import ItemBackend
 from qa_pipeline.judging.options import JudgeOptions
 from qa_pipeline.judging.score_batch import ScoreResult, score_store, scoring_ok
 from qa_pipeline.models import Scorecard, Transcript
@@ -36,6 +39,11 @@ from qa_pipeline.store import Store
 from qa_pipeline.transcription.batch import TranscriptionRun, transcribe_inputs
 from qa_pipeline.transcription.transcribe import TranscribeOptions
 from qa_pipeline.transcription.wer import word_error_rate
+from qa_pipeline.voc.extract import VocRecord
+from qa_pipeline.voc.outcomes import read_outcomes
+from qa_pipeline.voc.stage import extract_store
+from qa_pipeline.voc.taxonomy import shipped_taxonomies
+from qa_pipeline.voc.validity import Validity, checklist_validity
 from qa_pipeline.workspace import Workspace
 
 DEMO_CONTROLLERS = ("qa.elena", "qa.mikhail")  # the seed controllers whose scores ship in human_scores/
@@ -106,12 +114,21 @@ class DemoHumanControl(BaseModel):
     agreement: AgreementReport
 
 
+class DemoCustomer(BaseModel):
+    """The voice of the customer on the demo calls, and validity from the synthetic outcomes."""
+
+    records: list[VocRecord]
+    outcome_files: list[Path]
+    validity: Validity
+
+
 class DemoResult(BaseModel):
     transcription: TranscriptionRun
     calls: list[DemoCall]
     score_results: list[ScoreResult]
     scores: list[DemoScore]
     human_control: DemoHumanControl | None
+    customer: DemoCustomer | None = None
     report: Path
 
     @property
@@ -162,6 +179,9 @@ def run_demo(
     by_id = {c.id: c for c in checklists}
     rule = TrustRule(min_reviews=options.min_reviews)
     control = _human_control(store, seeds, by_id, workspace, rule) if judge is not None else None
+    customer = None
+    if judge is not None and isinstance(judge.backend, ItemBackend) and transcription.transcribed_ids:
+        customer = _customer(store, seeds, by_id, judge.backend, transcription.transcribed_ids, options.force)
     # The demo's checklists share item ids across languages, so items are pooled like its trust map.
     report = write_html_report(build_report(store, by_id, rule=rule, pool_items=True), workspace.report)
     return DemoResult(
@@ -170,8 +190,30 @@ def run_demo(
         score_results=score_results,
         scores=scores,
         human_control=control,
+        customer=customer,
         report=report,
     )
+
+
+def _customer(
+    store: Store,
+    seeds: Path,
+    checklists: dict[str, Checklist],
+    backend: ItemBackend,
+    calls: list[str],
+    force: bool,
+) -> DemoCustomer:
+    """VoC on the demo calls with the judge's model, then the synthetic outcomes and their analysis."""
+    for _ in extract_store(store, shipped_taxonomies(), backend, calls=calls, force=force):
+        pass  # each record is saved as it is made
+    records = [VocRecord.model_validate(r) for r in store.voc_records(calls)]
+    files = sorted((seeds / "outcomes").glob("*.csv"))
+    for path in files:
+        read = read_outcomes(path)
+        if read.problems:
+            raise ConfigError(f"{path}: {read.problems[0]}")
+        store.save_outcomes(read.surveys, read.enps)
+    return DemoCustomer(records=records, outcome_files=files, validity=checklist_validity(store, checklists))
 
 
 def _human_control(

@@ -1,10 +1,12 @@
 """Results as tables for BI tools: CSV, JSON Lines or Parquet, one file per table, stable columns.
 
 Tables (columns in README): calls, segments, scorecards, verdicts (one row per call and item), reviews,
-overrides and agreement (per item, AI vs controllers). CSV cells that a spreadsheet would run as a
-formula are neutralised and control characters dropped (spreadsheets.cell_safe); JSON Lines and Parquet
-keep the text as it is. Rows go to the files as they are read from the store (Parquet a row group at a
-time), so a table of any length is written in bounded memory.
+overrides, agreement (per item, AI vs controllers), voc (per conversation), outcomes (survey answers),
+item_effects (per item and outcome, adjusted for reason and queue: voc/effects.py) and voc_journey
+(reasons by journey stage). CSV cells that a spreadsheet would run as a formula are neutralised and
+control characters dropped (spreadsheets.cell_safe); JSON Lines and Parquet keep the text as it is. Rows
+go to the files as they are read from the store (Parquet a row group at a time), so a table of any
+length is written in bounded memory.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from qa_pipeline.human_control import agreement_report
 from qa_pipeline.models import HumanReview, Override, Scorecard
 from qa_pipeline.spreadsheets import cell_safe
 from qa_pipeline.store import Store
+from qa_pipeline.voc.validity import Validity, checklist_validity
 
 Format = Literal["csv", "jsonl", "parquet"]
 
@@ -62,11 +65,20 @@ TABLES: dict[str, dict[str, str]] = {
     "voc": {
         "call_id": "str", "reason": "str", "reason_path": "str", "resolved": "str", "repeat_contact": "str",
         "repeat_cause": "str", "effort": "int", "sentiment_start": "str", "sentiment_end": "str",
-        "churn_risk": "str", "needs_human": "str",
+        "churn_risk": "str", "needs_human": "str", "stage": "str",
     },
     "outcomes": {
         "call_id": "str", "customer_id": "str", "date": "str", "csat": "float", "nps": "float",
         "ces": "float", "source": "str",
+    },
+    "item_effects": {
+        "checklist_id": "str", "item_id": "str", "outcome": "str", "n_pass": "int", "n_fail": "int",
+        "strata": "int", "raw_difference": "float", "difference": "float", "low": "float", "high": "float",
+        "verdict": "str", "adjusted_for": "str", "comparisons": "int",
+    },
+    "voc_journey": {
+        "stage": "str", "reason_path": "str", "contacts": "int", "resolved": "float", "repeat": "float",
+        "mean_effort": "float", "churn_risk": "float",
     },
 }  # fmt: skip
 
@@ -91,6 +103,35 @@ def tables(store: Store, checklists: dict[str, Checklist]) -> Iterator[tuple[str
     yield "agreement", _agreement_rows(store, checklists) if reviews else iter([])
     yield "voc", (_voc_row(record) for record in store.voc_records())
     yield "outcomes", (survey.model_dump() for survey in store.survey_answers())
+    validity = checklist_validity(store, checklists) if store.has_customer_data() else None
+    yield "item_effects", _effect_rows(validity)
+    yield "voc_journey", _journey_rows(validity)
+
+
+def _effect_rows(validity: Validity | None) -> Iterator[Row]:
+    if validity is None:
+        return
+    effects = validity.effects
+    for effect in effects.effects:
+        yield {
+            **effect.model_dump(),
+            "adjusted_for": ",".join(effects.adjusted_for),
+            "comparisons": effects.comparisons,
+        }
+
+
+def _journey_rows(validity: Validity | None) -> Iterator[Row]:
+    """The reasons along the customer journey; shares over the conversations each one counts."""
+    for row in validity.voc.journey if validity else []:
+        yield {
+            "stage": row.stage,
+            "reason_path": "/".join(row.reason_path),
+            "contacts": row.contacts,
+            "resolved": row.resolved.value,
+            "repeat": row.repeat.value,
+            "mean_effort": row.mean_effort,
+            "churn_risk": row.churn_risk.value,
+        }
 
 
 def _voc_row(record: dict[str, Any]) -> Row:
@@ -105,6 +146,7 @@ def _voc_row(record: dict[str, Any]) -> Row:
         **{name: record[name]["value"] for name in fields},
         "repeat_cause": repeat["evidence"] if repeat["value"] == "yes" else "",
         "needs_human": ",".join(unsure),
+        "stage": record.get("stage") or "",
     }
 
 

@@ -1021,6 +1021,18 @@ class Store:
     def survey_answers(self) -> list[SurveyAnswer]:
         return self._models(survey_answers_table, SurveyAnswer)
 
+    def has_customer_data(self) -> bool:
+        """Whether any VoC record, survey answer or eNPS is stored: the report's VoC section needs one."""
+        with self.engine.connect() as conn:
+            return any(
+                conn.execute(select(table.c[column]).limit(1)).first() is not None
+                for table, column in (
+                    (voc_records_table, "call_id"),
+                    (survey_answers_table, "key"),
+                    (team_enps_table, "team"),
+                )
+            )
+
     def team_enps(self) -> list[TeamEnps]:
         return self._models(team_enps_table, TeamEnps)
 

@@ -20,7 +20,8 @@ from qa_pipeline.cli._output import stdout
 from qa_pipeline.workspace import Workspace
 
 if TYPE_CHECKING:
-    from qa_pipeline.demo import DemoCall, DemoHumanControl, DemoScore
+    from qa_pipeline.demo import DemoCall, DemoCustomer, DemoHumanControl, DemoScore
+    from qa_pipeline.voc.extract import VocField
 
 
 def demo(
@@ -96,6 +97,7 @@ def demo(
         document["calls"] = [c.model_dump(exclude_none=True) for c in result.calls]
         document["scores"] = [s.model_dump() for s in result.scores]
         document["agreement"] = control.agreement.model_dump(mode="json") if control else None
+        document["customer"] = result.customer.model_dump(mode="json") if result.customer else None
         document["report"] = str(result.report)
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
@@ -107,6 +109,8 @@ def demo(
             print_scoring_summary(result.score_results)
         if control:
             _print_human_control(control)
+        if result.customer:
+            _print_customer(result.customer)
         typer.echo(
             f"Transcripts: {workspace.transcripts}/   Scorecards: {workspace.scorecards}/   "
             f"Store: {workspace.store_url}"
@@ -129,6 +133,30 @@ def _print_human_control(control: DemoHumanControl) -> None:
     )
     print_imports(control.imports)
     print_report(control.agreement)
+
+
+def _print_customer(customer: DemoCustomer) -> None:
+    from qa_pipeline.cli._validity_view import print_validity
+
+    table = Table(title="Voice of the customer on the demo calls (* = a person should check)")
+    for name in ("call", "reason", "resolved", "repeat", "effort", "sentiment", "churn risk"):
+        table.add_column(name)
+    for r in customer.records:
+        table.add_row(
+            r.call_id,
+            _voc_cell(r.reason, "/".join(r.reason_path)),
+            _voc_cell(r.resolved),
+            _voc_cell(r.repeat_contact),
+            _voc_cell(r.effort),
+            f"{_voc_cell(r.sentiment_start)} -> {_voc_cell(r.sentiment_end)}",
+            _voc_cell(r.churn_risk),
+        )
+    stdout.print(table)
+    print_validity(customer.validity)
+
+
+def _voc_cell(field: VocField, shown: str | None = None) -> str:
+    return f"{field.value if shown is None else shown}{'*' if field.needs_human else ''}"
 
 
 PROVISIONAL_SHORT = {  # the reasons a total waits for a person, as a narrow column reads them

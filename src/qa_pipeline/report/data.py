@@ -48,6 +48,7 @@ from qa_pipeline.models import (
 )
 from qa_pipeline.overrides import apply_overrides
 from qa_pipeline.store import CallRecord, Store
+from qa_pipeline.voc.validity import Validity, checklist_validity
 
 HISTOGRAM_BINS = 10
 
@@ -178,6 +179,11 @@ class ReportData(BaseModel):
     pooled: bool = Field(description="agreement pooled over items with the same id across checklists")
     calls: list[CallView] = Field(description="one entry per scorecard (call, checklist) or unscored call")
     calls_left_out: int = Field(description="entries beyond --max-calls, counted but not shown one by one")
+    customer: Validity | None = Field(
+        default=None,
+        description="voice of the customer, checklist validity and EX-CX, when the store has VoC records "
+        "or outcomes (over every period)",
+    )
 
 
 def build_report(
@@ -189,9 +195,11 @@ def build_report(
     rule: TrustRule | None = None,
     pool_items: bool = False,
     max_calls: int = 200,
+    stage_order: list[str] | None = None,
 ) -> ReportData:
     """Every figure from one streaming pass over the store's scorecards, holding a few numbers per call;
-    only the `max_calls` entries needing attention most are read again in full for the call list."""
+    only the `max_calls` entries needing attention most are read again in full for the call list.
+    `stage_order`: the customer journey's stages in order, for the VoC section's journey table."""
     metadata, hours = _calls_in_period(store, period)
     overrides = overrides_by_card(store.overrides())
     tally = _Tally(checklists, _reviews_by_card(store.human_reviews()))
@@ -207,6 +215,9 @@ def build_report(
         else None
     )
     flagged = sum(bool(s.flags) for t in store.transcripts() if t.call_id in metadata for s in t.segments)
+    customer = (
+        checklist_validity(store, checklists, stage_order=stage_order) if store.has_customer_data() else None
+    )
     return ReportData(
         language=language or _majority_language(tally.languages),
         period=period,
@@ -220,6 +231,7 @@ def build_report(
         pooled=pool_items,
         calls=_call_views(store, checklists, shown, overrides, tally.reviews),
         calls_left_out=max(0, len(order) - max_calls),
+        customer=customer,
     )
 
 

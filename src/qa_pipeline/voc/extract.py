@@ -94,6 +94,7 @@ class VocRecord(BaseModel):
     taxonomy: str
     reason: VocField
     reason_path: list[str]
+    stage: str | None = Field(default=None, description="the reason's stage of the customer journey")
     resolved: VocField
     repeat_contact: VocField
     effort: VocField
@@ -208,6 +209,7 @@ def extract_voc(
         taxonomy=taxonomy.identity,
         reason=reason_field,
         reason_path=path,
+        stage=taxonomy.stage_of(path),
         resolved=fields["resolved"],
         repeat_contact=VocField(value="yes", source="rule", evidence=repeat_rule, confidence=1.0)
         if repeat_rule is not None

@@ -1,5 +1,7 @@
 """Contact-reason taxonomies: a YAML file per language (id, version, language, reasons with optional
-children, competitors to listen for). "other" is always a choice, so nothing is forced into a wrong box."""
+children, competitors to listen for). "other" is always a choice, so nothing is forced into a wrong box.
+A reason may name its stage of the customer journey (`stages:` lists them in journey order; a child
+inherits its parent's stage), so CX people can read the reasons along their journey map."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ class Reason(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     label: str = Field(min_length=1)
     description: str = ""
+    stage: str | None = Field(default=None, description="journey stage; children inherit it")
     children: list[Reason] = Field(default_factory=list)
 
 
@@ -32,6 +35,7 @@ class Taxonomy(BaseModel):
     language: str
     reasons: list[Reason] = Field(min_length=1)
     competitors: list[str] = Field(default_factory=list)
+    stages: list[str] = Field(default_factory=list, description="journey stages, in journey order")
 
     @model_validator(mode="after")
     def _unique(self) -> Taxonomy:
@@ -41,6 +45,9 @@ class Taxonomy(BaseModel):
             raise ValueError(f"reason ids used twice: {', '.join(repeated)}")
         if OTHER in ids:
             raise ValueError(f"{OTHER!r} is added by itself: do not list it")
+        unknown = sorted({r.stage for r, _ in self.walk() if r.stage and r.stage not in self.stages})
+        if unknown:
+            raise ValueError(f"stages not listed under stages: {', '.join(unknown)}")
         return self
 
     def walk(self) -> Iterator[tuple[Reason, list[str]]]:
@@ -50,6 +57,12 @@ class Taxonomy(BaseModel):
             reason, path = stack.pop()
             yield reason, path
             stack.extend((child, [*path, child.id]) for child in reversed(reason.children))
+
+    def stage_of(self, path: list[str]) -> str | None:
+        """The journey stage of a reason path: the most specific reason on it that names one."""
+        by_id = {r.id: r for r, _ in self.walk()}
+        stages = [by_id[i].stage for i in path if i in by_id and by_id[i].stage]
+        return stages[-1] if stages else None
 
     @property
     def identity(self) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from statistics import mean
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from scipy.stats import spearmanr
 
 from qa_pipeline.calibration import period_of
@@ -18,6 +18,7 @@ from qa_pipeline.models import CallMetadata, Scorecard
 from qa_pipeline.overrides import apply_overrides
 from qa_pipeline.store import Store
 from qa_pipeline.voc.effects import CONFIDENCE, EffectsReport, Outcome, call_outcomes, item_effects
+from qa_pipeline.voc.outcomes import TeamEnps
 from qa_pipeline.voc.summary import VocSummary, voc_summary
 
 MIN_TEAMS = 8  # team-periods needed before a correlation across them says anything
@@ -51,14 +52,27 @@ class Validity(BaseModel):
     voc: VocSummary
     effects: EffectsReport
     ex_cx: ExCx
+    sources: list[str] = Field(default=[], description="the outcome files the figures come from")
+
+    @property
+    def synthetic(self) -> bool:
+        """Outcomes from a file whose name says "synthetic" (the demo's) are labelled so wherever shown."""
+        return any("synthetic" in source.lower() for source in self.sources)
 
 
 def checklist_validity(
-    store: Store, checklists: dict[str, Checklist], *, repeat_days: int = 7, reps: int = 2000, seed: int = 0
+    store: Store,
+    checklists: dict[str, Checklist],
+    *,
+    repeat_days: int = 7,
+    stage_order: list[str] | None = None,
+    reps: int = 2000,
+    seed: int = 0,
 ) -> Validity:
     records = {r.call_id: r for r in store.calls()}
     metadata = {call_id: r.metadata for call_id, r in records.items()}
-    outcomes = call_outcomes(store.survey_answers(), metadata, repeat_days)
+    surveys = list(store.survey_answers())
+    outcomes = call_outcomes(surveys, metadata, repeat_days)
     overrides = overrides_by_card(store.overrides())
     cards = []
     for card in store.scorecards(sorted(outcomes)):
@@ -67,19 +81,25 @@ def checklist_validity(
             cards.append(
                 apply_overrides(card, checklist, overrides.get((card.call_id, card.checklist_id), []))
             )
+    # The reason a customer called is the confounder that matters most: hard reasons fail items and
+    # leave customers unhappy whatever the agent does. Calls without a VoC record share one stratum.
+    reasons = {r["call_id"]: r["reason_path"][0] for r in store.voc_records(sorted(outcomes))}
     strata = {
-        call_id: ("(reason not extracted)", meta.queue or "(no queue)") for call_id, meta in metadata.items()
+        call_id: (reasons.get(call_id, "(reason not extracted)"), meta.queue or "(no queue)")
+        for call_id, meta in metadata.items()
     }
     effects = item_effects(cards, outcomes, strata, adjusted_for=["reason", "queue"], reps=reps, seed=seed)
+    enps = store.team_enps()
     return Validity(
-        voc=voc_summary(store),
+        voc=voc_summary(store, stage_order),
         effects=effects,
-        ex_cx=ex_cx(store, cards, outcomes, metadata, reps=reps, seed=seed),
+        ex_cx=ex_cx(enps, cards, outcomes, metadata, reps=reps, seed=seed),
+        sources=sorted({s.source for s in surveys if s.source} | {e.source for e in enps if e.source}),
     )
 
 
 def ex_cx(
-    store: Store,
+    enps_rows: list[TeamEnps],
     cards: list[Scorecard],
     outcomes: Mapping[str, Mapping[Outcome, float]],
     metadata: Mapping[str, CallMetadata],
@@ -102,7 +122,7 @@ def ex_cx(
         if call_id in totals:
             values["qa_score"].append(float(totals[call_id]))
     rows = []
-    for enps in store.team_enps():
+    for enps in enps_rows:
         values = per_team.get((enps.team, enps.period), {})
         nps = values.get("nps") or []
         rows.append(
