@@ -14,6 +14,11 @@ never used to tune it.
     python benchmarks/manipulation.py --limit 3              # 3 attempts, 3 clean lines, 3 eval calls
     python benchmarks/manipulation.py --family fake_markup --json
     python benchmarks/manipulation.py --detect-only          # the guard alone, no judge: seconds, not hours
+    python benchmarks/manipulation.py --judge-attempts-only  # judge attempts and twins; false flags by guard
+
+With `--judge-attempts-only` the judge scores only the attempts and their twins (what "total rose" needs);
+false flags on the look-alike lines and evaluation calls come from the guard alone, which is exactly what
+the judge's scorecards carry as `manipulation` (`Judge.score` runs the same `find_attempts`).
     python benchmarks/manipulation.py --backend openai --base-url http://localhost:8000/v1 --model qwen2.5-7b
 """
 
@@ -224,6 +229,11 @@ def main() -> int:
     parser.add_argument(
         "--detect-only", action="store_true", help="run the guard alone: flags and false flags, no scores"
     )
+    parser.add_argument(
+        "--judge-attempts-only",
+        action="store_true",
+        help="judge attempts and twins only; false flags on clean lines and eval calls by the guard alone",
+    )
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--model", default="auto")
     parser.add_argument("--judge-mode", default="auto", choices=["auto", "items", "scorecard"])
@@ -237,11 +247,12 @@ def main() -> int:
     pairs = chosen_pairs(adversarial, args.family, args.limit)
     clean = [call.transcript for call in adversarial.clean_calls()][: args.limit or None]
     attempts = run_attempts(adversarial, pairs, scorer)
+    flags = Detector() if args.judge_attempts_only else scorer
     report = Report(
         attempts=attempts,
-        clean_lines=false_flags(clean, scorer),
+        clean_lines=false_flags(clean, flags),
         twins=false_flags({pair.twin.call_id: pair.twin for pair in pairs}.values(), scorer),
-        eval_calls=false_flags(eval_clean_calls(args.limit), scorer),
+        eval_calls=false_flags(eval_clean_calls(args.limit), flags),
         judge=scorer.judge_identity(),  # after scoring: read from the scorecards
         seconds_per_call=scorer.seconds / scorer.calls if scorer.calls else None,
     )
