@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from qa_pipeline.checklist import Window
 from qa_pipeline.models import Speaker, Transcript
@@ -67,11 +69,32 @@ def lemma(token: str, language: str) -> str:
 
 def spoken_words(transcript: Transcript, speaker: str, window: Window | None) -> list[SpokenWord]:
     """The words one side said (`both`: everyone), inside the window, in time order."""
+    words = [w for w in _every_word(transcript) if speaker == "both" or w.speaker == speaker]
+    if window is not None and window.first_seconds is not None:
+        words = [w for w in words if w.start < window.first_seconds]
+    if window is not None and window.last_seconds is not None:
+        words = [w for w in words if w.end > transcript.duration - window.last_seconds]
+    return sorted(words, key=lambda w: w.start)
+
+
+_recent = threading.local()
+
+
+def _every_word(transcript: Transcript) -> list[SpokenWord]:
+    """Every word of the call with its lemma, in segment order. A call's rules ask for its words once per
+    item; the last call's words are kept (per thread) while its text, speakers and times stay the same."""
+    fingerprint = hash(
+        (
+            transcript.language,
+            tuple((s.speaker, s.start, s.end, s.text, len(s.words)) for s in transcript.segments),
+        )
+    )
+    kept: tuple[Transcript, int, list[SpokenWord]] | None = getattr(_recent, "words", None)
+    if kept is not None and kept[0] is transcript and kept[1] == fingerprint:
+        return kept[2]
     language = transcript.language
     words: list[SpokenWord] = []
     for segment in transcript.segments:
-        if speaker != "both" and segment.speaker != speaker:
-            continue
         timed = [(w.word, w.start, w.end, w.probability) for w in segment.words] or _spread(
             segment.text, segment.start, segment.end, math.exp(min(segment.avg_logprob, 0.0))
         )
@@ -80,11 +103,8 @@ def spoken_words(transcript: Transcript, speaker: str, window: Window | None) ->
                 words.append(
                     SpokenWord(token, lemma(token, language), start, end, probability, segment.speaker)
                 )
-    if window is not None and window.first_seconds is not None:
-        words = [w for w in words if w.start < window.first_seconds]
-    if window is not None and window.last_seconds is not None:
-        words = [w for w in words if w.end > transcript.duration - window.last_seconds]
-    return sorted(words, key=lambda w: w.start)
+    _recent.words = (transcript, fingerprint, words)
+    return words
 
 
 def _spread(text: str, start: float, end: float, probability: float) -> list[tuple[str, float, float, float]]:
@@ -100,9 +120,10 @@ def find_phrase(
     """The best match of the phrase among the words, or None when nothing is similar enough."""
     parts = [[lemma(t, language) for t in tokens(part)] for part in phrase.split(GAP)]
     parts = [part for part in parts if part]
+    lemmas = _lemmas_of(words)
     best: PhraseMatch | None = None
-    for first in _part_matches(parts[0], words, 0, len(words), min_similarity):
-        chain = _continue(parts[1:], words, first, min_similarity)
+    for first in _part_matches(parts[0], lemmas, 0, len(words), min_similarity):
+        chain = _continue(parts[1:], lemmas, first, min_similarity)
         if chain is None:
             continue
         spans, scores = chain
@@ -113,9 +134,43 @@ def find_phrase(
     return best
 
 
+class _Lemmas:
+    """Every span of the words' lemmas run together, per span length, made once for all the phrases a
+    rule looks for (phrase matching compares every span of every call)."""
+
+    def __init__(self, words: list[SpokenWord]) -> None:
+        self.count = len(words)
+        self.text = "".join(w.lemma for w in words)
+        self.starts = [0]
+        for word in words:
+            self.starts.append(self.starts[-1] + len(word.lemma))
+        self._spans: dict[int, list[str]] = {}
+
+    def spans(self, length: int) -> list[str]:
+        """The span of `length` words starting at each word (as far as the words go)."""
+        if length not in self._spans:
+            text, starts = self.text, self.starts
+            self._spans[length] = [
+                text[starts[i] : starts[i + length]] for i in range(self.count - length + 1)
+            ]
+        return self._spans[length]
+
+
+def _lemmas_of(words: list[SpokenWord]) -> _Lemmas:
+    """The spans of the words list phrase matching was last given (per thread): a rule's phrases are
+    all looked for in one list."""
+    kept: tuple[list[SpokenWord], _Lemmas] | None = getattr(_recent, "lemmas", None)
+    if kept is not None and kept[0] is words and kept[1].count == len(words):
+        return kept[1]
+    made = _Lemmas(words)
+    _recent.lemmas = (words, made)
+    return made
+
+
+
 def _continue(
     parts: list[list[str]],
-    words: list[SpokenWord],
+    lemmas: _Lemmas,
     first: tuple[int, int, float],
     min_similarity: float,
 ) -> tuple[list[tuple[int, int]], list[float]] | None:
@@ -123,7 +178,7 @@ def _continue(
     for part in parts:
         stop = spans[-1][1]
         found = max(
-            _part_matches(part, words, stop, stop + MAX_GAP_WORDS + len(part) + 1, min_similarity),
+            _part_matches(part, lemmas, stop, stop + MAX_GAP_WORDS + len(part) + 1, min_similarity),
             key=lambda m: m[2],
             default=None,
         )
@@ -135,30 +190,30 @@ def _continue(
 
 
 def _part_matches(
-    part: list[str], words: list[SpokenWord], begin: int, end: int, min_similarity: float
+    part: list[str], lemmas: _Lemmas, begin: int, end: int, min_similarity: float
 ) -> list[tuple[int, int, float]]:
-    """Word spans in words[begin:end] similar to the part: lengths n-1..n+1 cover ASR splits and merges."""
+    """Word spans in words[begin:end] similar to the part: lengths n-1..n+1 cover ASR splits and merges.
+    Each start keeps its most similar span (the shorter one on a tie)."""
     target = "".join(part)
     threshold = min_similarity
     if len(target) < STRICT_BELOW_CHARS:
         threshold = max(min_similarity, STRICT_SIMILARITY)
     if len(target) < EXACT_BELOW_CHARS:
         threshold = 100.0
-    end = min(end, len(words))
-    found = []
-    for start in range(begin, end):
-        best: tuple[int, int, float] | None = None
-        for length in {max(1, len(part) - 1), len(part), len(part) + 1}:
-            stop = start + length
-            if stop > end:
-                continue
-            candidate = "".join(w.lemma for w in words[start:stop])
-            score = fuzz.ratio(target, candidate)
-            if score >= threshold and (best is None or score > best[2]):
-                best = (start, stop, score)
-        if best is not None:
-            found.append(best)
-    return found
+    end = min(end, lemmas.count)
+    best: dict[int, tuple[int, int, float]] = {}
+    for length in sorted({max(1, len(part) - 1), len(part), len(part) + 1}):
+        starts = range(begin, end - length + 1)
+        if not starts:
+            continue
+        # One call compares the part with every span of this length (the loop over spans in C++).
+        candidates = lemmas.spans(length)[starts.start : starts.stop]
+        scores = process.cdist([target], candidates, scorer=fuzz.ratio, score_cutoff=threshold)[0]
+        for index in np.flatnonzero(scores >= threshold):
+            start, score = starts[index], float(scores[index])
+            if start not in best or score > best[start][2]:
+                best[start] = (start, start + length, score)
+    return [best[start] for start in sorted(best)]
 
 
 def asr_confidence(transcript: Transcript) -> float:
