@@ -176,20 +176,24 @@ def categorical_agreement(
 
 
 def _alignment(a: Sequence[Answer], b: Sequence[Answer], item_max: int) -> float:
-    """1 - |a - b| / item maximum per call; yes = maximum, no = 0; N/A matches only N/A."""
+    """1 - |a - b| / item maximum per call; yes = maximum, no = 0; N/A and categories (a choice item's
+    answers) match only themselves."""
 
     def points(x: Answer) -> float | None:
         if x == "yes":
             return float(item_max)
         if x == "no":
             return 0.0
-        return None if x == "na" else float(x)
+        try:
+            return float(x)
+        except ValueError:  # "na" or a category
+            return None
 
     scores = []
     for x, y in zip(a, b, strict=True):
         px, py = points(x), points(y)
         if px is None or py is None:
-            scores.append(1.0 if px is None and py is None else 0.0)
+            scores.append(1.0 if px is None and py is None and x == y else 0.0)
         else:
             scores.append(1.0 - abs(px - py) / item_max)
     return float(np.mean(scores))

@@ -135,8 +135,12 @@ class Item(BaseModel):
         description="fatal: a 'no' zeroes the call's total; flag: the total stands, the call is flagged",
     )
     allow_na: bool = False
-    answer: Literal["yes_no", "scale"] = "yes_no"
+    answer: Literal["yes_no", "scale", "choice"] = "yes_no"
     scale_max: int | None = Field(default=None, ge=1, le=10)
+    choices: list[str] = Field(
+        default_factory=list,
+        description="answer: choice: the allowed answers (a category, such as a contact reason); no points",
+    )
     scope: Scope = Field(default_factory=Scope)
     method: Literal["llm", "phrases", "timing"] = Field(
         default="llm", description="who decides: the judge model, a phrase rule or a timing rule"
@@ -163,6 +167,12 @@ class Item(BaseModel):
             raise ValueError("scale_max only applies to answer: scale")
         if self.critical and self.answer != "yes_no":
             raise ValueError("critical items must be answer: yes_no (a 'no' is what triggers them)")
+        if self.answer == "choice" and len(set(self.choices)) < 2:
+            raise ValueError("a choice item needs at least two different choices")
+        if self.answer != "choice" and self.choices:
+            raise ValueError("choices only apply to answer: choice")
+        if "na" in self.choices:
+            raise ValueError("'na' is not a choice: use allow_na")
         return self
 
     @property
@@ -172,9 +182,13 @@ class Item(BaseModel):
     @property
     def answers(self) -> list[str | int]:
         """Every answer the item allows, for the judge, the review sheets and the statistics alike."""
-        values: list[str | int] = (
-            ["yes", "no"] if self.answer == "yes_no" else list(range(self.max_points + 1))
-        )
+        values: list[str | int]
+        if self.answer == "yes_no":
+            values = ["yes", "no"]
+        elif self.answer == "choice":
+            values = list(dict.fromkeys(self.choices))
+        else:
+            values = list(range(self.max_points + 1))
         return [*values, "na"] if self.allow_na else values
 
     @property
@@ -210,6 +224,11 @@ class Checklist(BaseModel):
     judge_mode: Literal["items", "scorecard"] | None = Field(
         default=None,
         description="items: one question per item (small local models); scorecard: one JSON reply",
+    )
+    scored: bool = Field(
+        default=True,
+        description="false: the checklist describes the conversation (the voice of the customer) and "
+        "gives no total, so nothing of it counts in an agent's score",
     )
 
     @field_validator("version", mode="before")

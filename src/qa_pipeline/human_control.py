@@ -138,9 +138,11 @@ def plan_review(
     period: str | None = None,
     include_reviewed: bool = False,
     risk_picks: int | None = None,
+    name: str = "",
     **options: object,
 ) -> SamplePlan:
-    """Pick calls for review from the scored calls of a period; size fixed or from the wanted CI width."""
+    """Pick calls for review from the scored calls of a period; size fixed or from the wanted CI width.
+    `name` keeps one sample apart from another of the same period and seed (the VoC sample: "voc")."""
     if (size is None) == (precision is None):
         raise ConfigError("give either --size (calls) or --precision (width of the agreement interval)")
     metadata = _call_metadata(store)
@@ -186,7 +188,7 @@ def plan_review(
         | {"size": max(size, 1), "risk_picks": risk_picks if risk_picks is not None else max(1, size // 4)}
     )
     picks = plan_sample(candidates, plan_options)
-    sample_id = f"{period or 'all'}-seed{plan_options.seed}"
+    sample_id = f"{name + '-' if name else ''}{period or 'all'}-seed{plan_options.seed}"
     store.save_sample(sample_id, picks, keep=reviewed)
     return SamplePlan(
         sample_id=sample_id,

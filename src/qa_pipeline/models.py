@@ -19,7 +19,9 @@ from pydantic import (
 
 Speaker = Literal["agent", "customer", "unknown"]
 Channel = Literal["voice", "chat", "email"]
-Answer = Literal["yes", "no", "na"] | int
+# yes/no/na, a scale point, or a choice item's category (a contact reason): the checklist item says which
+# answers it allows, and every reader checks an answer against its item.
+Answer = str | int
 
 
 def _without_new_defaults(data: Any, defaults: dict[str, object]) -> Any:
@@ -211,7 +213,7 @@ class ItemVerdict(BaseModel):
     """One checklist item's answer for one call, by the AI judge or by a person."""
 
     item_id: str
-    answer: Literal["yes", "no", "na"] | int | None = Field(
+    answer: Answer | None = Field(
         description="yes/no/na, or 0..scale_max for scale items; None when the item needs a person"
     )
     evidence: list[Evidence] = Field(default_factory=list)
@@ -281,7 +283,7 @@ class HumanReview(BaseModel):
     checklist_id: str = Field(min_length=1)
     item_id: str = Field(min_length=1)
     reviewer: str = Field(min_length=1)
-    answer: Literal["yes", "no", "na"] | int
+    answer: Answer
     comment: str = ""
     source: str = Field(default="", description="the sheet it came from, for tracing a number back")
 
@@ -293,8 +295,8 @@ class Override(BaseModel):
     checklist_id: str = Field(min_length=1)
     item_id: str = Field(min_length=1)
     supervisor: str = Field(min_length=1)
-    ai_answer: Literal["yes", "no", "na"] | int | None
-    answer: Literal["yes", "no", "na"] | int
+    ai_answer: Answer | None
+    answer: Answer
     comment: str = Field(min_length=3, description="why: an override without a reason is refused")
 
 
@@ -345,15 +347,11 @@ class Dispute(BaseModel):
     agent: str = Field(min_length=1, description="whose call it is (the manifest's agent)")
     raised_by: str = Field(min_length=1, description="the user who raised it")
     reason: str = Field(min_length=3)
-    disputed_answer: Literal["yes", "no", "na"] | int | None = Field(
-        description="the answer in force when the dispute was raised"
-    )
+    disputed_answer: Answer | None = Field(description="the answer in force when the dispute was raised")
     status: DisputeStatus = "open"
     decided_by: str | None = None
     decision_comment: str | None = None
-    answer: Literal["yes", "no", "na"] | int | None = Field(
-        default=None, description="the answer a supervisor set when overturning"
-    )
+    answer: Answer | None = Field(default=None, description="the answer a supervisor set when overturning")
 
 
 class Acknowledgement(BaseModel):

@@ -8,6 +8,8 @@
 - Items that need a person are left out and the scorecard is marked incomplete (a provisional total),
   because a guessed answer would be worse than a visible gap. An item that needs a person but keeps an
   answer (the less favourable one, where a manipulation attempt changed it) counts until a person confirms.
+- A choice item (a category) and every item of a checklist with `scored: false` (the voice of the
+  customer) earn no points: they describe the conversation, they do not score the agent.
 - A total that rests on less than half of the checklist's applicable points is not the call's score: it is
   left out (`total` None) and `points_share` says how much was decided.
 """
@@ -65,6 +67,8 @@ def score_call(
         if verdict.answer == "na":
             if not item.allow_na and NO_TIMES not in verdict.flags:
                 raise ConfigError(f"item {item.id}: N/A is not allowed by checklist {checklist.id}")
+            continue
+        if not checklist.scored or item.answer == "choice":  # a category, not points
             continue
         points = item_points(item, verdict.answer)
         earned += item.weight * points

@@ -35,6 +35,24 @@ def checklists_by_id(paths: list[Path] | None) -> dict[str, Checklist]:
     return {c.id: c for c in load_checklists(paths or [default_checklists()])}
 
 
+def voc_checklists_of(paths: list[Path] | None) -> dict[str, Checklist]:
+    """The VoC checklists of these taxonomies (default the shipped ones): their fields as review items."""
+    from qa_pipeline.voc.review import voc_checklists
+    from qa_pipeline.voc.taxonomy import load_taxonomy, shipped_taxonomies
+
+    return voc_checklists([load_taxonomy(p) for p in paths] if paths else shipped_taxonomies())
+
+
+TaxonomyOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--taxonomy",
+        help="Contact-reason taxonomy YAML whose VoC fields people review (repeatable); default the "
+        "shipped ones.",
+    ),
+]
+
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable results to stdout.")]
 
 # The trust map's rule (calibrate, report, demo).

@@ -15,8 +15,10 @@ from qa_pipeline.cli._options import (
     PeriodOption,
     PoolItemsOption,
     StoreOption,
+    TaxonomyOption,
     ThresholdOption,
     checklists_by_id,
+    voc_checklists_of,
 )
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.workspace import DEFAULT_WORKSPACE
@@ -46,9 +48,11 @@ def calibrate(
     ] = DEFAULT_WORKSPACE.agreement,
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
+    taxonomy: TaxonomyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Agreement per item (raw, kappa, AC1, per answer, confusion) and on totals; which items AI may score."""
+    """Agreement per item (raw, kappa, AC1, per answer, confusion) and on totals; which items AI may score.
+    Reviewed voice-of-the-customer fields are items of their VoC checklist here."""
     from qa_pipeline.calibration import TrustRule
     from qa_pipeline.calibration_files import write_agreement
     from qa_pipeline.cli._calibration_view import print_confusion, print_report
@@ -63,7 +67,7 @@ def calibrate(
     )
     report = agreement_report(
         Store(store),
-        checklists_by_id(checklist),
+        checklists_by_id(checklist) | voc_checklists_of(taxonomy),
         rule=rule,
         period=period,
         pool_items=pool_items,

@@ -14,7 +14,9 @@ from qa_pipeline.cli._options import (
     JsonOption,
     PeriodOption,
     StoreOption,
+    TaxonomyOption,
     checklists_by_id,
+    voc_checklists_of,
 )
 from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
@@ -23,14 +25,17 @@ def import_scores(
     files: Annotated[list[Path], typer.Argument(help="Filled-in review sheets (.xlsx or .csv).")],
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
+    taxonomy: TaxonomyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Check every cell; bad rows are reported by sheet, row and column and good rows still import."""
+    """Check every cell; bad rows are reported by sheet, row and column and good rows still import.
+    Sheets of the voice-of-the-customer sample import the same way."""
     from qa_pipeline.cli._summaries import print_imports
     from qa_pipeline.human_control import import_review_sheets
     from qa_pipeline.store import Store
 
-    results = import_review_sheets(Store(store), files, checklists_by_id(checklist))
+    checklists = checklists_by_id(checklist) | voc_checklists_of(taxonomy)
+    results = import_review_sheets(Store(store), files, checklists)
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in results], indent=2, ensure_ascii=False))
     else:
@@ -50,15 +55,17 @@ def override(
     ] = None,
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
+    taxonomy: TaxonomyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Correct an AI verdict; the AI's answer is kept beside the override and overrides are counted."""
+    """Correct an AI verdict (or a VoC field); the AI's answer is kept beside the override and overrides
+    are counted."""
     from qa_pipeline.human_control import record_override
     from qa_pipeline.store import Store
 
     before, after = record_override(
         Store(store),
-        checklists_by_id(checklist),
+        checklists_by_id(checklist) | voc_checklists_of(taxonomy),
         call_id=call_id,
         item_id=item_id,
         answer=answer,

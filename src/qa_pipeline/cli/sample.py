@@ -14,7 +14,9 @@ from qa_pipeline.cli._options import (
     JsonOption,
     PeriodOption,
     StoreOption,
+    TaxonomyOption,
     checklists_by_id,
+    voc_checklists_of,
 )
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.workspace import DEFAULT_WORKSPACE
@@ -53,6 +55,13 @@ def sample(
     ] = DEFAULT_WORKSPACE.review,
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
+    voc: Annotated[
+        bool,
+        typer.Option(
+            "--voc", help="Sample the voice-of-the-customer fields (from qa-pipeline voc), not checklists."
+        ),
+    ] = False,
+    taxonomy: TaxonomyOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Seeded stratified random sample plus labelled risk picks; one blind XLSX and CSV per controller."""
@@ -63,7 +72,7 @@ def sample(
     names = [name.strip() for name in controllers.split(",") if name.strip()]
     if not names:
         raise ConfigError("--controllers needs at least one name")
-    checklists = checklists_by_id(checklist)
+    checklists = voc_checklists_of(taxonomy) if voc else checklists_by_id(checklist)
     project = Store(store)
     plan = plan_review(
         project,
@@ -79,6 +88,7 @@ def sample(
         stratum=stratum,
         double_share=double_share,
         pass_mark=pass_mark,
+        name="voc" if voc else "",
     )
     files = write_review_sheets(project, plan, checklists, out, show_ai=show_ai)
     if as_json:

@@ -167,7 +167,6 @@ def _lemmas_of(words: list[SpokenWord]) -> _Lemmas:
     return made
 
 
-
 def _continue(
     parts: list[list[str]],
     lemmas: _Lemmas,

@@ -25,6 +25,8 @@ from qa_pipeline.server.security import LoginLimiter
 from qa_pipeline.server.settings import ServerSettings
 from qa_pipeline.store import Store
 from qa_pipeline.team.access import NotAllowed, NotVisible
+from qa_pipeline.voc.review import voc_checklists
+from qa_pipeline.voc.taxonomy import load_taxonomy, shipped_taxonomies
 
 STATIC = Path(__file__).parent / "static"
 
@@ -38,7 +40,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     app.state.workspace = ServerState(
         store=Store(settings.store),
-        checklists={c.id: c for c in load_checklists(settings.checklists)},
+        checklists={c.id: c for c in load_checklists(settings.checklists)}
+        | voc_checklists([load_taxonomy(p) for p in settings.taxonomies] or shipped_taxonomies()),
         limiter=LoginLimiter(settings.max_login_failures, settings.login_window_seconds),
     )
     app.add_middleware(

@@ -91,7 +91,11 @@ def queue_page(request: Request, user: PageUser, state: State) -> Response:
 def my_page(request: Request, user: PageUser, state: State) -> Response:
     require(user, "agent")
     records = visible_records(state.store, user)
-    cards = {(c.call_id, c.checklist_id): c for c in state.store.scorecards([r.call_id for r in records])}
+    cards = {
+        (c.call_id, c.checklist_id): c
+        for c in state.store.scorecards([r.call_id for r in records])
+        if c.checklist_id in state.checklists and state.checklists[c.checklist_id].scored
+    }
     disputes = visible_disputes(state.store, user)
     return render(request, "my.html.j2", user, records=records, cards=cards, disputes=disputes)
 

@@ -18,6 +18,10 @@ class ServerSettings(BaseModel):
 
     store: str = Field(description="SQLite file or SQLAlchemy URL of the project store")
     checklists: list[Path] = Field(description="checklist files or folders")
+    taxonomies: list[Path] = Field(
+        default_factory=list,
+        description="contact-reason taxonomies whose VoC fields people review; default the shipped ones",
+    )
     secret_key: str = Field(min_length=32, repr=False, description="signs the session cookies")
     secure_cookies: bool = Field(
         default=False, description="send cookies over HTTPS only (set it behind a TLS proxy)"

@@ -66,7 +66,7 @@ def coaching_view(store: Store, checklists: dict[str, Checklist], user: User, ag
     totals = []
     for card in store.scorecards(calls):
         checklist = checklists.get(card.checklist_id)
-        if checklist is None:
+        if checklist is None or not checklist.scored:  # the customer's side is not the agent's to coach
             continue
         card = apply_overrides(card, checklist, overrides.get((card.call_id, card.checklist_id), []))
         if card.total is not None:

@@ -18,7 +18,7 @@ from qa_pipeline.models import Acknowledgement, Dispute, HumanReview, Scorecard,
 from qa_pipeline.overrides import apply_overrides, make_override
 from qa_pipeline.review_sheets import parse_answer
 from qa_pipeline.store import Store
-from qa_pipeline.team.access import NotVisible, require, visible_record
+from qa_pipeline.team.access import NotAllowed, NotVisible, require, visible_record
 
 MIN_REASON = 10
 
@@ -53,6 +53,10 @@ def raise_dispute(
     """Only the agent whose call it is may dispute it, once per item while a dispute of it is open."""
     require(agent, "agent")
     record = visible_record(store, agent, call_id)
+    if checklist_id in checklists and not checklists[checklist_id].scored:
+        raise NotAllowed(
+            f"{checklist_id} describes the customer's side and scores nobody: nothing to dispute"
+        )
     card = effective_scorecard(store, checklists, call_id, checklist_id)
     verdict = next((v for v in card.verdicts if v.item_id == item_id), None)
     if verdict is None:

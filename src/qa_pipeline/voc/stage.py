@@ -1,6 +1,7 @@
 """The `voc` stage over the store: every stored transcript gets its voice-of-the-customer record, cached
 by transcript, taxonomy, model and prompt, and saved as each conversation finishes, so a killed run
-resumes where it stopped and a second run asks the model nothing."""
+resumes where it stopped and a second run asks the model nothing. Each record is saved as a scorecard of
+the taxonomy's VoC checklist too (voc/review.py), which is how people review its fields."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from qa_pipeline.judging.backends import ItemBackend
 from qa_pipeline.judging.prompt import prompt_hash
 from qa_pipeline.store import Store
 from qa_pipeline.voc.extract import VOC_PROMPT, VocRecord, extract_voc
+from qa_pipeline.voc.review import voc_checklist, voc_scorecard
 from qa_pipeline.voc.taxonomy import Taxonomy, taxonomy_for
 
 
@@ -50,14 +52,16 @@ def extract_store(
         for transcript in store.transcripts(calls or None):
             taxonomy = taxonomy_for(transcript.metadata.language or transcript.language, taxonomies)
             key = voc_cache_key(transcript.model_dump_json(), taxonomy, backend)
+            checklist = voc_checklist(taxonomy)
             if not force and store.voc_cache_key(transcript.call_id) == key:
                 [saved] = store.voc_records([transcript.call_id])
-                yield VocResult(
-                    call_id=transcript.call_id,
-                    status="cached",
-                    needs_human=VocRecord.model_validate(saved).needs_human,
-                )
+                record = VocRecord.model_validate(saved)
+                reviewable = store.scorecards([transcript.call_id])
+                if not any(c.checklist_id == checklist.id for c in reviewable):  # made before VoC review
+                    store.save_scorecard(key, voc_scorecard(record, checklist))
+                yield VocResult(call_id=transcript.call_id, status="cached", needs_human=record.needs_human)
                 continue
             record = extract_voc(transcript, taxonomy, backend)
             store.save_voc(transcript.call_id, key, record.model_dump(mode="json"))
+            store.save_scorecard(key, voc_scorecard(record, checklist))
             yield VocResult(call_id=transcript.call_id, status="extracted", needs_human=record.needs_human)
