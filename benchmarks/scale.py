@@ -193,7 +193,7 @@ def score(work: Path, n: int) -> dict[str, Any]:
 
 
 def sample(work: Path, n: int) -> dict[str, Any]:
-    from qa_pipeline.human_control import plan_review
+    from qa_pipeline.control.workflow import plan_review
     from qa_pipeline.store import Store
 
     plan = plan_review(Store(work / "qa.sqlite"), _checklists(), controllers=CONTROLLERS, size=200, seed=1)
@@ -203,7 +203,7 @@ def sample(work: Path, n: int) -> dict[str, Any]:
 def reviews(work: Path, n: int) -> dict[str, Any]:
     """Each picked call's controllers answer as the AI did, except about one item in ten; the first few
     disagreements are also corrected by a supervisor."""
-    from qa_pipeline.human_control import record_override
+    from qa_pipeline.control.workflow import record_override
     from qa_pipeline.models import HumanReview
     from qa_pipeline.store import Store
 
@@ -241,7 +241,7 @@ def reviews(work: Path, n: int) -> dict[str, Any]:
 
 
 def calibrate(work: Path, n: int) -> dict[str, Any]:
-    from qa_pipeline.human_control import agreement_report
+    from qa_pipeline.control.workflow import agreement_report
     from qa_pipeline.store import Store
 
     report = agreement_report(Store(work / "qa.sqlite"), _checklists())

@@ -25,8 +25,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from qa_pipeline.agreement import wilson_interval
 from qa_pipeline.checklist import Checklist, load_checklists
+from qa_pipeline.control.agreement import wilson_interval
 from qa_pipeline.demo_corpus import DialogueScript, load_script_set, load_scripts, script_transcript
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.options import JudgeOptions, make_judge_backend

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from qa_pipeline.agreement import wilson_interval
+from qa_pipeline.control.agreement import wilson_interval
 from qa_pipeline.judging.options import JudgeOptions, make_judge_backend
 from qa_pipeline.models import CallMetadata, CallTimings, Segment, Transcript
 from qa_pipeline.voc.extract import VocRecord, extract_voc

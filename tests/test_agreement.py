@@ -9,7 +9,7 @@ from irrCAC.raw import CAC
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score
 
-from qa_pipeline.agreement import (
+from qa_pipeline.control.agreement import (
     categorical_agreement,
     icc_a1,
     numeric_agreement,

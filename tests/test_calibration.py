@@ -8,20 +8,20 @@ from pathlib import Path
 import pytest
 from scored_store import SEEDS, demo_checklists, fill_store, score_against_variant, scripted_scorecard
 
-from qa_pipeline.agreement import categorical_agreement
-from qa_pipeline.calibration import TrustRule, trust_verdict
 from qa_pipeline.checklist import Checklist
-from qa_pipeline.demo_corpus import load_scripts
-from qa_pipeline.errors import ConfigError
-from qa_pipeline.human_control import (
+from qa_pipeline.control.agreement import categorical_agreement
+from qa_pipeline.control.calibration import TrustRule, trust_verdict
+from qa_pipeline.control.overrides import apply_overrides, make_override
+from qa_pipeline.control.workflow import (
     agreement_report,
     export_scorecards,
     import_review_sheets,
     plan_review,
     record_override,
 )
+from qa_pipeline.demo_corpus import load_scripts
+from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import ManipulationAttempt, Scorecard
-from qa_pipeline.overrides import apply_overrides, make_override
 from qa_pipeline.scoring import score_call
 from qa_pipeline.store import Store
 
@@ -289,7 +289,7 @@ def test_an_item_one_controller_skipped_is_compared_with_the_one_who_answered(tm
 def test_drift_needs_enough_reviews_and_a_fall_beyond_chance(
     before: tuple[int, int], after: tuple[int, int], reported: bool
 ) -> None:
-    from qa_pipeline.calibration import ItemReport, PeriodAgreement, _drift
+    from qa_pipeline.control.calibration import ItemReport, PeriodAgreement, _drift
 
     stats = _agreement(10, 0)
     periods = [

@@ -356,7 +356,7 @@ def test_cli_imports_reports_bad_lines_and_exits_1(tmp_path: Path) -> None:
 
 
 def test_calibration_leaves_out_what_a_chat_cannot_have_instead_of_calling_it_stale(tmp_path: Path) -> None:
-    from qa_pipeline.human_control import agreement_report
+    from qa_pipeline.control.workflow import agreement_report
     from qa_pipeline.models import HumanReview
 
     store = Store(tmp_path / "qa.sqlite")

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.cli import app
+from qa_pipeline.control.workflow import import_review_sheets, record_override
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.human_control import import_review_sheets, record_override
 from qa_pipeline.models import AudioInfo, Call, Diarization, ManipulationAttempt, Segment
 from qa_pipeline.report import write_html_report
 from qa_pipeline.report.data import build_report

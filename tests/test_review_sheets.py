@@ -14,11 +14,18 @@ from openpyxl import Workbook, load_workbook
 from scored_store import fill_store
 
 from qa_pipeline.checklist import Checklist, Item
+from qa_pipeline.control.review_sheets import (
+    CallInfo,
+    parse_answer,
+    read_sheet,
+    review_rows,
+    write_csv,
+    write_xlsx,
+)
+from qa_pipeline.control.spreadsheets import SheetLimits, cell_safe
+from qa_pipeline.control.workflow import import_review_sheets, plan_review, write_review_sheets
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.human_control import import_review_sheets, plan_review, write_review_sheets
 from qa_pipeline.models import SamplePick
-from qa_pipeline.review_sheets import CallInfo, parse_answer, read_sheet, review_rows, write_csv, write_xlsx
-from qa_pipeline.spreadsheets import SheetLimits, cell_safe
 from qa_pipeline.store import Store
 
 Project = tuple[Store, dict[str, Checklist]]

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from scored_store import SEEDS, fill_store, score_against_variant
 
-from qa_pipeline.calibration import TrustRule
+from qa_pipeline.control.calibration import TrustRule
+from qa_pipeline.control.sampling import Candidate, SamplePlanOptions, _allocate, plan_sample
+from qa_pipeline.control.workflow import import_review_sheets, plan_review, record_override
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.human_control import import_review_sheets, plan_review, record_override
-from qa_pipeline.sampling import Candidate, SamplePlanOptions, _allocate, plan_sample
 from qa_pipeline.store import Store
 
 

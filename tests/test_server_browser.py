@@ -14,9 +14,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from test_report_browser import ARTIFACTS, CHROMIUM
 from workspace_fixture import AI_MARK, CHECKLIST, EN01, PASSWORD, workspace_app, workspace_store
 
-from qa_pipeline.calibration import TrustRule
 from qa_pipeline.checklist import Checklist
-from qa_pipeline.human_control import agreement_report
+from qa_pipeline.control.calibration import TrustRule
+from qa_pipeline.control.workflow import agreement_report
 from qa_pipeline.store import Store
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")

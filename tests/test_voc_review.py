@@ -13,9 +13,9 @@ from scored_store import REPO, demo_checklists, fill_store
 from test_voc_report import REASONS, _record
 from typer.testing import CliRunner
 
-from qa_pipeline.agreement import categorical_agreement
 from qa_pipeline.checklist import Item
 from qa_pipeline.cli import app
+from qa_pipeline.control.agreement import categorical_agreement
 from qa_pipeline.models import User
 from qa_pipeline.report.data import build_report
 from qa_pipeline.store import Store
@@ -164,7 +164,7 @@ def test_voc_scorecards_count_in_no_agents_score_and_cannot_be_disputed(tmp_path
 
 
 def test_a_controller_reviews_voc_fields_in_the_workspace_blind(tmp_path: Path) -> None:
-    from qa_pipeline.human_control import plan_review
+    from qa_pipeline.control.workflow import plan_review
     from qa_pipeline.team.call_view import call_view
     from qa_pipeline.team.reviewing import review_queue, submit_review
 

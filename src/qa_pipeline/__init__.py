@@ -55,16 +55,16 @@ _API = {
     "make_judge": "qa_pipeline.judging.options",
     "score_store": "qa_pipeline.judging.score_batch",
     # human control
-    "AgreementReport": "qa_pipeline.calibration",
-    "SamplePlan": "qa_pipeline.human_control",
-    "TrustRule": "qa_pipeline.calibration",
-    "agreement_report": "qa_pipeline.human_control",
-    "export_scorecards": "qa_pipeline.human_control",
-    "import_review_sheets": "qa_pipeline.human_control",
-    "plan_review": "qa_pipeline.human_control",
-    "record_override": "qa_pipeline.human_control",
-    "write_agreement": "qa_pipeline.calibration_files",
-    "write_review_sheets": "qa_pipeline.human_control",
+    "AgreementReport": "qa_pipeline.control.calibration",
+    "SamplePlan": "qa_pipeline.control.workflow",
+    "TrustRule": "qa_pipeline.control.calibration",
+    "agreement_report": "qa_pipeline.control.workflow",
+    "export_scorecards": "qa_pipeline.control.workflow",
+    "import_review_sheets": "qa_pipeline.control.workflow",
+    "plan_review": "qa_pipeline.control.workflow",
+    "record_override": "qa_pipeline.control.workflow",
+    "write_agreement": "qa_pipeline.control.calibration_files",
+    "write_review_sheets": "qa_pipeline.control.workflow",
     # report and exports
     "build_report": "qa_pipeline.report.data",
     "export_tables": "qa_pipeline.exports",
@@ -149,14 +149,10 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from qa_pipeline.calibration import AgreementReport, TrustRule
-    from qa_pipeline.calibration_files import write_agreement
     from qa_pipeline.checklist import Checklist, load_checklists
-    from qa_pipeline.conversations import import_conversations
-    from qa_pipeline.demo import DemoOptions, DemoResult, run_demo
-    from qa_pipeline.errors import AudioError, ConfigError, ModelError, QAPipelineError, StoreError
-    from qa_pipeline.exports import export_tables
-    from qa_pipeline.human_control import (
+    from qa_pipeline.control.calibration import AgreementReport, TrustRule
+    from qa_pipeline.control.calibration_files import write_agreement
+    from qa_pipeline.control.workflow import (
         SamplePlan,
         agreement_report,
         export_scorecards,
@@ -165,6 +161,10 @@ if TYPE_CHECKING:
         record_override,
         write_review_sheets,
     )
+    from qa_pipeline.conversations import import_conversations
+    from qa_pipeline.demo import DemoOptions, DemoResult, run_demo
+    from qa_pipeline.errors import AudioError, ConfigError, ModelError, QAPipelineError, StoreError
+    from qa_pipeline.exports import export_tables
     from qa_pipeline.judging.judge import Judge
     from qa_pipeline.judging.options import JudgeOptions, make_judge
     from qa_pipeline.judging.score_batch import ScoreResult, score_store

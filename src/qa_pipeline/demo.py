@@ -13,12 +13,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa_pipeline.calibration import AgreementReport, TrustRule
-from qa_pipeline.calibration_files import write_agreement
 from qa_pipeline.checklist import Checklist, load_checklists
-from qa_pipeline.demo_corpus import DialogueScript, expected_scorecard, item_agreement, load_scripts
-from qa_pipeline.errors import ConfigError
-from qa_pipeline.human_control import (
+from qa_pipeline.control.calibration import AgreementReport, TrustRule
+from qa_pipeline.control.calibration_files import write_agreement
+from qa_pipeline.control.workflow import (
     ImportResult,
     SamplePlan,
     agreement_report,
@@ -26,6 +24,8 @@ from qa_pipeline.human_control import (
     plan_review,
     write_review_sheets,
 )
+from qa_pipeline.demo_corpus import DialogueScript, expected_scorecard, item_agreement, load_scripts
+from qa_pipeline.errors import ConfigError
 from qa_pipeline.judging.backends import ItemBackend
 from qa_pipeline.judging.options import JudgeOptions
 from qa_pipeline.judging.score_batch import ScoreResult, score_store, scoring_ok

@@ -4,9 +4,9 @@ Tables (columns in README): calls, segments, scorecards, verdicts (one row per c
 overrides, agreement (per item, AI vs controllers), voc (per conversation), outcomes (survey answers),
 item_effects (per item and outcome, adjusted for reason and queue: voc/effects.py) and voc_journey
 (reasons by journey stage). CSV cells that a spreadsheet would run as a formula are neutralised and
-control characters dropped (spreadsheets.cell_safe); JSON Lines and Parquet keep the text as it is. Rows
-go to the files as they are read from the store (Parquet a row group at a time), so a table of any
-length is written in bounded memory.
+control characters dropped (control/spreadsheets.cell_safe); JSON Lines and Parquet keep the text as it
+is. Rows go to the files as they are read from the store (Parquet a row group at a time), so a table of
+any length is written in bounded memory.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qa_pipeline.checklist import Checklist
-from qa_pipeline.human_control import agreement_report
+from qa_pipeline.control.spreadsheets import cell_safe
+from qa_pipeline.control.workflow import agreement_report
 from qa_pipeline.models import HumanReview, Override, Scorecard
-from qa_pipeline.spreadsheets import cell_safe
 from qa_pipeline.store import Store
 from qa_pipeline.voc.validity import Validity, checklist_validity
 

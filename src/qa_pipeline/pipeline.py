@@ -13,8 +13,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa_pipeline.checklist import Checklist
+from qa_pipeline.control.workflow import SamplePlan, plan_review, write_review_sheets
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.human_control import SamplePlan, plan_review, write_review_sheets
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.options import JudgeOptions, make_judge
 from qa_pipeline.judging.score_batch import ScoreResult, score_store, scoring_ok

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from qa_pipeline.agreement import CategoricalAgreement, Interval
-from qa_pipeline.calibration import AgreementReport, ItemReport
 from qa_pipeline.cli._output import stdout
+from qa_pipeline.control.agreement import CategoricalAgreement, Interval
+from qa_pipeline.control.calibration import AgreementReport, ItemReport
 
 STATUS_TEXT = {
     "ai_may_score_alone": "[green]AI may score alone[/green]",

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from qa_pipeline.cli._output import minutes, stderr, stdout, with_progress
-from qa_pipeline.human_control import ImportResult, SamplePlan
+from qa_pipeline.control.workflow import ImportResult, SamplePlan
 from qa_pipeline.judging.score_batch import ScoreResult
 from qa_pipeline.progress import Track
 from qa_pipeline.transcription.batch import CallResult, TranscriptionRun

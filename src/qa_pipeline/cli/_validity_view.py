@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from qa_pipeline.agreement import Interval
+    from qa_pipeline.control.agreement import Interval
     from qa_pipeline.voc.validity import Validity
 
 

@@ -53,10 +53,10 @@ def calibrate(
 ) -> None:
     """Agreement per item (raw, kappa, AC1, per answer, confusion) and on totals; which items AI may score.
     Reviewed voice-of-the-customer fields are items of their VoC checklist here."""
-    from qa_pipeline.calibration import TrustRule
-    from qa_pipeline.calibration_files import write_agreement
     from qa_pipeline.cli._calibration_view import print_confusion, print_report
-    from qa_pipeline.human_control import agreement_report
+    from qa_pipeline.control.calibration import TrustRule
+    from qa_pipeline.control.calibration_files import write_agreement
+    from qa_pipeline.control.workflow import agreement_report
     from qa_pipeline.store import Store
 
     rule = TrustRule(

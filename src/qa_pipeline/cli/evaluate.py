@@ -44,8 +44,8 @@ def evaluate(
 ) -> None:
     """Exit 0 when the change is accepted, 1 when rejected or when there is no evidence either way."""
     from qa_pipeline.checklist import load_checklists
+    from qa_pipeline.control.regression_gate import evaluate_change
     from qa_pipeline.judging.options import make_judge
-    from qa_pipeline.regression_gate import evaluate_change
     from qa_pipeline.store import Store
 
     options = judge_options(

@@ -40,7 +40,7 @@ def report(
 ) -> None:
     """One self-contained HTML file: overview, agents and teams, checklist items with AI-human agreement,
     and each call's transcript and scorecard with its evidence (click a quote to hear it)."""
-    from qa_pipeline.calibration import TrustRule
+    from qa_pipeline.control.calibration import TrustRule
     from qa_pipeline.report import write_html_report
     from qa_pipeline.report.data import build_report
     from qa_pipeline.report.text import check_language

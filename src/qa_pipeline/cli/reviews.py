@@ -31,7 +31,7 @@ def import_scores(
     """Check every cell; bad rows are reported by sheet, row and column and good rows still import.
     Sheets of the voice-of-the-customer sample import the same way."""
     from qa_pipeline.cli._summaries import print_imports
-    from qa_pipeline.human_control import import_review_sheets
+    from qa_pipeline.control.workflow import import_review_sheets
     from qa_pipeline.store import Store
 
     checklists = checklists_by_id(checklist) | voc_checklists_of(taxonomy)
@@ -60,7 +60,7 @@ def override(
 ) -> None:
     """Correct an AI verdict (or a VoC field); the AI's answer is kept beside the override and overrides
     are counted."""
-    from qa_pipeline.human_control import record_override
+    from qa_pipeline.control.workflow import record_override
     from qa_pipeline.store import Store
 
     before, after = record_override(
@@ -102,7 +102,7 @@ def export_scores(
     as_json: JsonOption = False,
 ) -> None:
     """Write scorecards with overrides applied, e.g. for agents' feedback or a BI tool."""
-    from qa_pipeline.human_control import export_scorecards
+    from qa_pipeline.control.workflow import export_scorecards
     from qa_pipeline.store import Store
 
     result = export_scorecards(

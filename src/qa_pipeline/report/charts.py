@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-from qa_pipeline.agreement import Interval
+from qa_pipeline.control.agreement import Interval
 
 AXIS = "#888"
 INK = "#2c5d8f"

@@ -23,16 +23,17 @@ from statistics import mean, stdev
 from pydantic import BaseModel, Field
 from scipy import stats
 
-from qa_pipeline.agreement import CONFIDENCE, Interval, wilson_interval
-from qa_pipeline.calibration import (
+from qa_pipeline.checklist import Checklist
+from qa_pipeline.control.agreement import CONFIDENCE, Interval, wilson_interval
+from qa_pipeline.control.calibration import (
     AgreementReport,
     TrustRule,
     TrustStatus,
     human_total,
     period_of,
 )
-from qa_pipeline.checklist import Checklist
-from qa_pipeline.human_control import agreement_report, in_period, overrides_by_card
+from qa_pipeline.control.overrides import apply_overrides
+from qa_pipeline.control.workflow import agreement_report, in_period, overrides_by_card
 from qa_pipeline.models import (
     CallMetadata,
     Channel,
@@ -46,7 +47,6 @@ from qa_pipeline.models import (
     Speaker,
     Transcript,
 )
-from qa_pipeline.overrides import apply_overrides
 from qa_pipeline.store import CallRecord, Store
 from qa_pipeline.voc.validity import Validity, checklist_validity
 

@@ -13,8 +13,8 @@ from statistics import mean
 
 from pydantic import BaseModel
 
-from qa_pipeline.calibration import human_total
 from qa_pipeline.checklist import Checklist
+from qa_pipeline.control.calibration import human_total
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import Answer, CalibrationSession, User
 from qa_pipeline.store import Store

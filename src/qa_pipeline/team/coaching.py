@@ -10,10 +10,10 @@ from statistics import mean
 from pydantic import BaseModel
 
 from qa_pipeline.checklist import Checklist
+from qa_pipeline.control.overrides import apply_overrides
+from qa_pipeline.control.workflow import overrides_by_card
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.human_control import overrides_by_card
 from qa_pipeline.models import CoachingNote, User
-from qa_pipeline.overrides import apply_overrides
 from qa_pipeline.store import Store
 from qa_pipeline.team.access import NotVisible, require, visible_records
 

@@ -13,10 +13,10 @@ from typing import Literal
 from pydantic import BaseModel
 
 from qa_pipeline.checklist import Checklist
+from qa_pipeline.control.overrides import apply_overrides, make_override
+from qa_pipeline.control.review_sheets import parse_answer
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import Acknowledgement, Dispute, HumanReview, Scorecard, User
-from qa_pipeline.overrides import apply_overrides, make_override
-from qa_pipeline.review_sheets import parse_answer
 from qa_pipeline.store import Store
 from qa_pipeline.team.access import NotAllowed, NotVisible, require, visible_record
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from qa_pipeline.agreement import Interval, wilson_interval
-from qa_pipeline.calibration import period_of
+from qa_pipeline.control.agreement import Interval, wilson_interval
+from qa_pipeline.control.calibration import period_of
 from qa_pipeline.store import Store
 from qa_pipeline.voc.taxonomy import shipped_taxonomies
 

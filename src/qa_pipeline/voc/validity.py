@@ -11,11 +11,11 @@ import numpy as np
 from pydantic import BaseModel, Field
 from scipy.stats import spearmanr
 
-from qa_pipeline.calibration import period_of
 from qa_pipeline.checklist import Checklist
-from qa_pipeline.human_control import overrides_by_card
+from qa_pipeline.control.calibration import period_of
+from qa_pipeline.control.overrides import apply_overrides
+from qa_pipeline.control.workflow import overrides_by_card
 from qa_pipeline.models import CallMetadata, Scorecard
-from qa_pipeline.overrides import apply_overrides
 from qa_pipeline.store import Store
 from qa_pipeline.voc.effects import CONFIDENCE, EffectsReport, Outcome, call_outcomes, item_effects
 from qa_pipeline.voc.outcomes import TeamEnps

@@ -19,9 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import BaseModel
 
 from qa_pipeline.checklist import Checklist, Item
-from qa_pipeline.errors import ConfigError
-from qa_pipeline.models import HumanReview, SamplePick, Scorecard, Transcript
-from qa_pipeline.spreadsheets import (
+from qa_pipeline.control.spreadsheets import (
     SheetLimits,
     Table,
     cell_safe,
@@ -30,6 +28,8 @@ from qa_pipeline.spreadsheets import (
     read_csv_table,
     read_xlsx_table,
 )
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.models import HumanReview, SamplePick, Scorecard, Transcript
 
 REVIEW_SHEET = "Review"
 TRANSCRIPT_SHEET = "Transcripts"

@@ -18,14 +18,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from scipy.stats import fisher_exact
 
-from qa_pipeline.agreement import (
+from qa_pipeline.checklist import Checklist
+from qa_pipeline.control.agreement import (
     CONFIDENCE,
     CategoricalAgreement,
     NumericAgreement,
     categorical_agreement,
     numeric_agreement,
 )
-from qa_pipeline.checklist import Checklist
 from qa_pipeline.models import CallMetadata, Dispute, HumanReview, Override, Scorecard
 from qa_pipeline.scoring import NO_TIMES, score_answers
 

@@ -7,9 +7,9 @@ force applied and re-scored, each overridden verdict marked `source: human` and 
 from __future__ import annotations
 
 from qa_pipeline.checklist import Checklist
+from qa_pipeline.control.review_sheets import parse_answer
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import ItemVerdict, Override, Scorecard
-from qa_pipeline.review_sheets import parse_answer
 from qa_pipeline.scoring import score_call
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from qa_pipeline.agreement import sample_size_for_width
-from qa_pipeline.calibration import (
+from qa_pipeline.checklist import Checklist
+from qa_pipeline.control.agreement import sample_size_for_width
+from qa_pipeline.control.calibration import (
     AgreementReport,
     TrustRule,
     calibrate,
@@ -25,11 +26,8 @@ from qa_pipeline.calibration import (
     most_disputed,
     weak_items,
 )
-from qa_pipeline.checklist import Checklist
-from qa_pipeline.errors import ConfigError
-from qa_pipeline.models import CallMetadata, Override, SamplePick, Scorecard
-from qa_pipeline.overrides import apply_overrides, make_override
-from qa_pipeline.review_sheets import (
+from qa_pipeline.control.overrides import apply_overrides, make_override
+from qa_pipeline.control.review_sheets import (
     CallInfo,
     holds_answers,
     read_sheet,
@@ -37,7 +35,9 @@ from qa_pipeline.review_sheets import (
     write_csv,
     write_xlsx,
 )
-from qa_pipeline.sampling import Candidate, SamplePlanOptions, plan_sample, ranked_risks
+from qa_pipeline.control.sampling import Candidate, SamplePlanOptions, plan_sample, ranked_risks
+from qa_pipeline.errors import ConfigError
+from qa_pipeline.models import CallMetadata, Override, SamplePick, Scorecard
 from qa_pipeline.store import ReviewImport, Store
 from qa_pipeline.transcription.batch import write_json_atomic
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from qa_pipeline.calibration import AgreementReport
+from qa_pipeline.control.calibration import AgreementReport
 from qa_pipeline.transcription.batch import write_json_atomic
 
 
