@@ -135,7 +135,7 @@ def conversation(index: int) -> tuple[str, str, str, list[tuple[str, str]], dict
 
 def synthesise(work: Path, n: int) -> dict[str, Any]:
     from qa_pipeline.models import AudioInfo, Call, CallMetadata, CallTimings, Segment, Transcript
-    from qa_pipeline.store import Store, transcript_cache_key
+    from qa_pipeline.store.database import Store, transcript_cache_key
 
     store = Store(work / "qa.sqlite")
     untimed = CallTimings(talk_time={}, silence_total=0.0, silences=[], overtalk_total=0.0, overtalks=[])
@@ -175,7 +175,7 @@ def score(work: Path, n: int) -> dict[str, Any]:
     from qa_pipeline.checklist import load_checklists
     from qa_pipeline.judging.judge import Judge
     from qa_pipeline.judging.score_batch import score_store
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     class NoModel:
         """A backend that is never asked: every item of the checklists is a phrase rule."""
@@ -194,7 +194,7 @@ def score(work: Path, n: int) -> dict[str, Any]:
 
 def sample(work: Path, n: int) -> dict[str, Any]:
     from qa_pipeline.control.workflow import plan_review
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     plan = plan_review(Store(work / "qa.sqlite"), _checklists(), controllers=CONTROLLERS, size=200, seed=1)
     return {"population": plan.population, "picks": len(plan.picks)}
@@ -205,7 +205,7 @@ def reviews(work: Path, n: int) -> dict[str, Any]:
     disagreements are also corrected by a supervisor."""
     from qa_pipeline.control.workflow import record_override
     from qa_pipeline.models import HumanReview
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     store = Store(work / "qa.sqlite")
     checklists = _checklists()
@@ -242,7 +242,7 @@ def reviews(work: Path, n: int) -> dict[str, Any]:
 
 def calibrate(work: Path, n: int) -> dict[str, Any]:
     from qa_pipeline.control.workflow import agreement_report
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     report = agreement_report(Store(work / "qa.sqlite"), _checklists())
     return {"calls_reviewed": report.calls_reviewed, "items": len(report.items)}
@@ -251,7 +251,7 @@ def calibrate(work: Path, n: int) -> dict[str, Any]:
 def report(work: Path, n: int) -> dict[str, Any]:
     from qa_pipeline.report import write_html_report
     from qa_pipeline.report.data import build_report
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     data = build_report(Store(work / "qa.sqlite"), _checklists())
     path = write_html_report(data, work / "report.html")
@@ -260,7 +260,7 @@ def report(work: Path, n: int) -> dict[str, Any]:
 
 def export(work: Path, n: int) -> dict[str, Any]:
     from qa_pipeline.exports import export_tables
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     written = export_tables(Store(work / "qa.sqlite"), _checklists(), work / "tables", "csv")
     return {name: rows for name, (_, rows) in written.items() if name in ("segments", "verdicts")}

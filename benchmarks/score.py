@@ -33,7 +33,7 @@ from qa_pipeline.judging.options import JudgeOptions, make_judge_backend
 from qa_pipeline.judging.score_batch import select_checklist
 from qa_pipeline.judging.thresholds import fit_all, labelled_probabilities, thresholds_for, write_thresholds
 from qa_pipeline.models import Transcript
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 REPO = Path(__file__).resolve().parent.parent
 INJECTED = ("en08_prompt_injection", "ev-en17-insurance-injection", "ev-ru17-insurance-injection")

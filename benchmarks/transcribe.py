@@ -35,7 +35,7 @@ from phone_call import real_phone_call  # benchmarks/ is the script's folder
 
 from qa_pipeline.demo_corpus import load_scripts
 from qa_pipeline.models import Call, Transcript
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.transcription.audio import decode_call
 from qa_pipeline.transcription.batch import transcribe_batch
 from qa_pipeline.transcription.ingest import CallSource, discover_inputs, probe_call

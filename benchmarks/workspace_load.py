@@ -35,7 +35,7 @@ import psutil
 from qa_pipeline.checklist import load_checklists
 from qa_pipeline.demo_corpus import expected_scorecard, load_scripts, script_transcript
 from qa_pipeline.models import AudioInfo, Call, SamplePick
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.team.accounts import add_user, make_user
 
 REPO = Path(__file__).resolve().parent.parent

@@ -31,14 +31,14 @@ def main() -> int:
         socket.gethostname = lambda: args.host
     if args.pid:
         os.getpid = lambda: args.pid
-    from qa_pipeline import workers
+    from qa_pipeline.store import workers
 
     if args.pid_namespace:
         workers._pid_namespace = lambda: args.pid_namespace  # type: ignore[assignment]
     from qa_pipeline.checklist import load_checklists
     from qa_pipeline.judging.judge import Judge
     from qa_pipeline.judging.score_batch import score_store
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     class NoModel:
         """Never asked: every item of the checklist is a phrase rule."""

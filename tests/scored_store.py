@@ -22,7 +22,7 @@ from qa_pipeline.models import (
     Transcript,
 )
 from qa_pipeline.scoring import score_call
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

@@ -23,7 +23,7 @@ from qa_pipeline.demo_corpus import load_scripts
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import ManipulationAttempt, Scorecard
 from qa_pipeline.scoring import score_call
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 HUMAN_SCORES = sorted((SEEDS / "human_scores").glob("*.csv"))
 

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from conftest import fresh_database, typed_transcript
 
 from qa_pipeline.models import AudioInfo, Call
-from qa_pipeline.store import Store, claims_table, scorecards_table
-from qa_pipeline.workers import WorkerId, holder_is_dead, this_worker
+from qa_pipeline.store.database import Store, claims_table, scorecards_table
+from qa_pipeline.store.workers import WorkerId, holder_is_dead, this_worker
 
 WORKER = Path(__file__).with_name("claims_worker.py")
 CHECKLIST = Path(__file__).parents[1] / "benchmarks" / "scale-checklists" / "rules-en.yaml"
@@ -83,8 +83,8 @@ def test_a_lease_is_renewed_past_its_first_expiry(url: str) -> None:
         first = conn.execute(sa.select(claims_table.c.expires_at)).scalar_one()
     time.sleep(3.5)  # past the first expiry: only the heartbeat keeps it
     other = subprocess.run(
-        [sys.executable, "-c", f"from qa_pipeline.store import Store; print(bool(Store({url!r}).claim("
-         "'score', 'call00:scale-rules-en')))"],
+        [sys.executable, "-c", "from qa_pipeline.store.database import Store; "
+         f"print(bool(Store({url!r}).claim('score', 'call00:scale-rules-en')))"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert other.stdout.strip() == "False"

@@ -191,7 +191,7 @@ def test_manifest_language_is_part_of_the_cache_key(tmp_path: Path, seeds: Path)
 
 
 def test_same_recording_under_two_ids_keeps_both_calls(tmp_path: Path, seeds: Path) -> None:
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     shutil.copy(seeds / "audio" / "en08_prompt_injection.ogg", tmp_path / "a.ogg")
     manifest = tmp_path / "manifest.csv"

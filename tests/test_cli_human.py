@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from qa_pipeline.cli import app
 from qa_pipeline.demo_corpus import load_scripts
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 runner = CliRunner()
 

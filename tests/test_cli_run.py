@@ -15,7 +15,7 @@ from qa_pipeline.cli import app
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.options import JudgeOptions, make_judge
 from qa_pipeline.judging.thresholds import ItemThreshold, write_thresholds
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.workspace import Workspace
 
 SMALL_MODELS = [

@@ -16,7 +16,7 @@ from scored_store import fill_store
 from typer.testing import CliRunner
 
 from qa_pipeline.cli import app
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 
 def test_users_are_added_with_their_scope_and_listed_without_passwords(tmp_path: Path) -> None:

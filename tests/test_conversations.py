@@ -25,7 +25,7 @@ from qa_pipeline.models import AudioInfo, Call, Transcript
 from qa_pipeline.redaction.muting import mute_recordings
 from qa_pipeline.report import write_html_report
 from qa_pipeline.report.data import build_report
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "seeds" / "conversations" / "chats.jsonl"

@@ -10,7 +10,7 @@ from qa_pipeline.checklist import Checklist
 from qa_pipeline.control.calibration import TrustRule
 from qa_pipeline.control.workflow import agreement_report, plan_review
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.team.access import NotAllowed, NotVisible
 from qa_pipeline.team.disputes import decide_dispute, effective_scorecard, raise_dispute
 

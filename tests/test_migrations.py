@@ -6,8 +6,8 @@ import pytest
 from early_stores import EARLY_STORES, EARLY_TRANSCRIPT, make_early_store
 
 from qa_pipeline.models import AudioInfo, Call, HumanReview, ItemVerdict, Override, SamplePick, Scorecard
-from qa_pipeline.schema import current_revision, head_revision
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
+from qa_pipeline.store.schema import current_revision, head_revision
 
 
 def engine_url(store_url: str) -> str:

@@ -10,7 +10,7 @@ from scored_store import fill_store
 from typer.testing import CliRunner
 
 from qa_pipeline.cli import app
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.voc.outcomes import read_outcomes
 
 CSV = """call_id,customer_id,date,csat,nps,ces,team,period,enps

@@ -19,7 +19,7 @@ from qa_pipeline.checklist import load_checklists  # noqa: E402
 from qa_pipeline.judging.options import JudgeOptions  # noqa: E402
 from qa_pipeline.pipeline import PipelineOptions  # noqa: E402
 from qa_pipeline.ray_engine import RayOptions, run_pipeline_ray  # noqa: E402
-from qa_pipeline.store import Store  # noqa: E402
+from qa_pipeline.store.database import Store  # noqa: E402
 from qa_pipeline.transcription.transcribe import TranscribeOptions  # noqa: E402
 from qa_pipeline.workspace import Workspace  # noqa: E402
 

@@ -14,7 +14,7 @@ from qa_pipeline.models import CallTimings, Segment, Transcript, Word
 from qa_pipeline.redaction import find_personal_data, redact_transcript
 from qa_pipeline.redaction.evaluation import evaluate, load_redaction_set
 from qa_pipeline.redaction.muting import mute_recordings
-from qa_pipeline.store import Store, transcript_cache_key
+from qa_pipeline.store.database import Store, transcript_cache_key
 from qa_pipeline.transcription.ingest import CallSource, probe_audio, probe_call
 from qa_pipeline.transcription.transcribe import TranscribeOptions, Transcriber
 

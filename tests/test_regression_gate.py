@@ -13,7 +13,7 @@ from qa_pipeline.checklist import Checklist
 from qa_pipeline.control.regression_gate import evaluate_change, holm, mcnemar_exact
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.models import AudioInfo, Call, CallMetadata, CallTimings, HumanReview, Segment, Transcript
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.team.accounts import add_user, make_user
 
 GREETINGS = [

@@ -23,7 +23,7 @@ from qa_pipeline.report import write_html_report
 from qa_pipeline.report.data import build_report
 from qa_pipeline.report.text import TEXT, check_language
 from qa_pipeline.scoring import score_call
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 SAID = "<script>document.title='pwned'</script><img src=x onerror=\"window.injected=1\">"
 AGENT = "<b>Evil</b> & co"

@@ -26,7 +26,7 @@ from qa_pipeline.control.spreadsheets import SheetLimits, cell_safe
 from qa_pipeline.control.workflow import import_review_sheets, plan_review, write_review_sheets
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import SamplePick
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 Project = tuple[Store, dict[str, Checklist]]
 

@@ -11,7 +11,7 @@ from qa_pipeline.control.calibration import TrustRule
 from qa_pipeline.control.sampling import Candidate, SamplePlanOptions, _allocate, plan_sample
 from qa_pipeline.control.workflow import import_review_sheets, plan_review, record_override
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from qa_pipeline.schema import current_revision, head_revision
-from qa_pipeline.store import Store, metadata
+from qa_pipeline.store.database import Store, metadata
+from qa_pipeline.store.schema import current_revision, head_revision
 
 
 def test_migrations_build_exactly_the_tables_the_store_uses(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.score_batch import score_batch, scorecard_cache_key
 from qa_pipeline.models import ItemVerdict, Transcript
 from qa_pipeline.scoring import score_call
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 REPO = Path(__file__).resolve().parent.parent
 

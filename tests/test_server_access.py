@@ -25,7 +25,7 @@ from workspace_fixture import (
     workspace_store,
 )
 
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 ROLES = ["anonymous", "ada", "sv.billing", "sv.cards", "ctl.ivan", "ctl.olga", "ag.anna", "ag.tom"]
 ANON_PAGE, ANON_API = 303, 401

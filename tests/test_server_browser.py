@@ -17,7 +17,7 @@ from workspace_fixture import AI_MARK, CHECKLIST, EN01, PASSWORD, workspace_app,
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.control.calibration import TrustRule
 from qa_pipeline.control.workflow import agreement_report
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
 

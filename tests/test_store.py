@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from qa_pipeline.cli import app
 from qa_pipeline.models import AudioInfo, Call, ItemVerdict, Scorecard, Transcript
-from qa_pipeline.store import CallIdTaken, Store
+from qa_pipeline.store.database import CallIdTaken, Store
 from qa_pipeline.transcription.batch import CallResult, transcribe_batch
 from qa_pipeline.transcription.ingest import IdFrom, discover_inputs
 from qa_pipeline.transcription.transcribe import TranscribeOptions, Transcriber

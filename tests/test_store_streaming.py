@@ -16,14 +16,14 @@ from scored_store import fill_store
 from sqlalchemy import event, insert
 
 from qa_pipeline import exports
-from qa_pipeline import store as store_module
 from qa_pipeline.control.sampling import Candidate, plan_sample, ranked_risks
 from qa_pipeline.control.workflow import plan_review, record_override
 from qa_pipeline.models import AudioInfo, Call, ItemVerdict, Scorecard
 from qa_pipeline.report.data import build_report
 from qa_pipeline.report.render import render_report
 from qa_pipeline.report.text import TEXT
-from qa_pipeline.store import Store, calls_table, scorecards_table, transcripts_table
+from qa_pipeline.store import database as store_module
+from qa_pipeline.store.database import Store, calls_table, scorecards_table, transcripts_table
 
 SMALL_PAGE = 7
 

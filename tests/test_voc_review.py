@@ -18,7 +18,7 @@ from qa_pipeline.cli import app
 from qa_pipeline.control.agreement import categorical_agreement
 from qa_pipeline.models import User
 from qa_pipeline.report.data import build_report
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.team.access import NotAllowed
 from qa_pipeline.team.disputes import raise_dispute
 from qa_pipeline.voc.review import voc_checklist, voc_checklists, voc_scorecard

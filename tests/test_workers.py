@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from conftest import fresh_database
 
 from qa_pipeline.models import Scorecard, Transcript
-from qa_pipeline.store import Store, claims_table, scorecards_table, transcripts_table
-from qa_pipeline.workers import WorkerId, this_worker
+from qa_pipeline.store.database import Store, claims_table, scorecards_table, transcripts_table
+from qa_pipeline.store.workers import WorkerId, this_worker
 
 TINY = ["--whisper-model", "bundled:tiny.en", "--language", "en", "--device", "cpu"]
 SMALL_JUDGE = ["--backend", "llama", "--model", "bundled:smollm2"]

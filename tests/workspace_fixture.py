@@ -17,7 +17,7 @@ from qa_pipeline.checklist import Checklist
 from qa_pipeline.models import SamplePick, User
 from qa_pipeline.scoring import score_call
 from qa_pipeline.server import ServerSettings, create_app
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.team.accounts import add_user, make_user
 from qa_pipeline.team.calibration_sessions import create_session
 

@@ -23,7 +23,7 @@ _API = {
     "QAPipelineError": "qa_pipeline.errors",
     "StoreError": "qa_pipeline.errors",
     "Workspace": "qa_pipeline.workspace",
-    "Store": "qa_pipeline.store",
+    "Store": "qa_pipeline.store.database",
     "Call": "qa_pipeline.models",
     "CallMetadata": "qa_pipeline.models",
     "CallTimings": "qa_pipeline.models",
@@ -182,7 +182,7 @@ if TYPE_CHECKING:
     from qa_pipeline.pipeline import PipelineOptions, PipelineResult, run_pipeline
     from qa_pipeline.report.data import build_report
     from qa_pipeline.report.render import write_html_report
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
     from qa_pipeline.transcription.batch import BatchSummary, CallResult, TranscriptionRun, transcribe_inputs
     from qa_pipeline.transcription.ingest import CallSource, discover_inputs, probe_call
     from qa_pipeline.transcription.transcribe import TranscribeOptions, Transcriber

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from qa_pipeline.models import AudioInfo, Call, CallMetadata, CallTimings, Channel, Segment, Transcript
 from qa_pipeline.redaction import redact_transcript
-from qa_pipeline.store import CallIdTaken, Store, transcript_cache_key
+from qa_pipeline.store.database import CallIdTaken, Store, transcript_cache_key
 from qa_pipeline.transcription.ingest import InputProblem, call_id_problem
 from qa_pipeline.transcription.timings import call_timings
 from qa_pipeline.transcription.whisper_models import unknown_language

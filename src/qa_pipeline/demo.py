@@ -35,7 +35,7 @@ from qa_pipeline.progress import Track, untracked
 from qa_pipeline.report import write_html_report
 from qa_pipeline.report.data import build_report
 from qa_pipeline.resources import default_checklists, default_demo_corpus
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.transcription.batch import TranscriptionRun, transcribe_inputs
 from qa_pipeline.transcription.transcribe import TranscribeOptions
 from qa_pipeline.transcription.wer import word_error_rate

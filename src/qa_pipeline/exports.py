@@ -22,7 +22,7 @@ from qa_pipeline.checklist import Checklist
 from qa_pipeline.control.spreadsheets import cell_safe
 from qa_pipeline.control.workflow import agreement_report
 from qa_pipeline.models import HumanReview, Override, Scorecard
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.voc.validity import Validity, checklist_validity
 
 Format = Literal["csv", "jsonl", "parquet"]

@@ -21,7 +21,7 @@ from qa_pipeline.judging.score_batch import ScoreResult, score_store, scoring_ok
 from qa_pipeline.progress import Track, untracked
 from qa_pipeline.report import write_html_report
 from qa_pipeline.report.data import build_report
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.transcription.batch import TranscriptionRun, transcribe_inputs
 from qa_pipeline.transcription.ingest import IdFrom
 from qa_pipeline.transcription.transcribe import TranscribeOptions

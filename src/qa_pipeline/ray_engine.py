@@ -23,7 +23,7 @@ from qa_pipeline.errors import ConfigError
 from qa_pipeline.judging.score_batch import ScoreResult, score_batch
 from qa_pipeline.models import CallMetadata
 from qa_pipeline.pipeline import PipelineOptions, PipelineResult, finish_pipeline, workspace_judge
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.transcription.batch import CallResult, TranscriptionRun, summarise, transcribe_batch
 from qa_pipeline.transcription.ingest import CallSource, discover_inputs
 from qa_pipeline.transcription.transcribe import Transcriber

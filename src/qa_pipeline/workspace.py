@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
 DEFAULT_ROOT = Path("qa-work")
 STORE_FILE = "qa.sqlite"
@@ -71,7 +71,7 @@ class Workspace:
         return self.root / "export"
 
     def open_store(self) -> Store:
-        from qa_pipeline.store import Store
+        from qa_pipeline.store.database import Store
 
         return Store(self.store_url)
 

@@ -57,7 +57,7 @@ def calibrate(
     from qa_pipeline.control.calibration import TrustRule
     from qa_pipeline.control.calibration_files import write_agreement
     from qa_pipeline.control.workflow import agreement_report
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     rule = TrustRule(
         threshold=threshold,

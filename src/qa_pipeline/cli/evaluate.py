@@ -46,7 +46,7 @@ def evaluate(
     from qa_pipeline.checklist import load_checklists
     from qa_pipeline.control.regression_gate import evaluate_change
     from qa_pipeline.judging.options import make_judge
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     options = judge_options(
         backend=backend,

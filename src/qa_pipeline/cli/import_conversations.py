@@ -37,7 +37,7 @@ def import_conversations(
     README), as transcripts that score, sample and report read like calls. Bad lines are reported by file
     and line while the others import; the exit code is then 1."""
     from qa_pipeline import conversations
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     result = conversations.import_conversations(inputs, Store(store), replace=replace, redact_pii=redact_pii)
     if as_json:

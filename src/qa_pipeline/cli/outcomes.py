@@ -31,7 +31,7 @@ def import_outcomes(
 ) -> None:
     """Every bad cell is reported by file, row and column; the good rows still import (exit 1 if any was
     bad)."""
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
     from qa_pipeline.voc.outcomes import read_outcomes
 
     opened = Store(store)
@@ -61,7 +61,7 @@ def validity(
     """Per item: CSAT, NPS and repeat contacts of calls that fail it against calls that pass it, adjusted
     for reason and queue, with Bonferroni-widened 95% intervals; team eNPS against CSAT, NPS and QA."""
     from qa_pipeline.cli._validity_view import print_validity
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
     from qa_pipeline.voc.validity import checklist_validity
 
     found = checklist_validity(Store(store), checklists_by_id(checklist), repeat_days=repeat_days)

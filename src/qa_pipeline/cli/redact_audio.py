@@ -26,7 +26,7 @@ def redact_audio(
     codes and other personal data silenced (only the speaker's channel of a stereo call), at the
     original sample rate and channels. The recordings are found in the store; originals stay untouched."""
     from qa_pipeline.redaction.muting import mute_recordings, transcripts_in_folder
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     project = Store(store)
     found = transcripts_in_folder(transcripts) if transcripts else project.transcripts()

@@ -44,7 +44,7 @@ def report(
     from qa_pipeline.report import write_html_report
     from qa_pipeline.report.data import build_report
     from qa_pipeline.report.text import check_language
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     data = build_report(
         Store(store),

@@ -32,7 +32,7 @@ def import_scores(
     Sheets of the voice-of-the-customer sample import the same way."""
     from qa_pipeline.cli._summaries import print_imports
     from qa_pipeline.control.workflow import import_review_sheets
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     checklists = checklists_by_id(checklist) | voc_checklists_of(taxonomy)
     results = import_review_sheets(Store(store), files, checklists)
@@ -61,7 +61,7 @@ def override(
     """Correct an AI verdict (or a VoC field); the AI's answer is kept beside the override and overrides
     are counted."""
     from qa_pipeline.control.workflow import record_override
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     before, after = record_override(
         Store(store),
@@ -103,7 +103,7 @@ def export_scores(
 ) -> None:
     """Write scorecards with overrides applied, e.g. for agents' feedback or a BI tool."""
     from qa_pipeline.control.workflow import export_scorecards
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     result = export_scorecards(
         Store(store), checklists_by_id(checklist), out, hold_back=hold_back, period=period

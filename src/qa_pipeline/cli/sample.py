@@ -67,7 +67,7 @@ def sample(
     """Seeded stratified random sample plus labelled risk picks; one blind XLSX and CSV per controller."""
     from qa_pipeline.cli._summaries import print_plan
     from qa_pipeline.control.workflow import plan_review, write_review_sheets
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     names = [name.strip() for name in controllers.split(",") if name.strip()]
     if not names:

@@ -108,7 +108,7 @@ def score(
     """Score every transcribed call; evidence is checked in the transcript, confidence comes from tokens."""
     from qa_pipeline.cli._summaries import print_scoring_summary, terminal_track
     from qa_pipeline.judging.score_batch import score_store, scoring_ok
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     checklists = load_checklists(checklist or [default_checklists()])
     options = judge_options(

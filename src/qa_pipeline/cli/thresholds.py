@@ -26,7 +26,7 @@ def fit_thresholds(
     """Fit, per checklist item, the p(yes) at which the items judge answers yes, on the calls controllers
     reviewed; re-score afterwards (`score --force`) for the new thresholds to take effect."""
     from qa_pipeline.judging.thresholds import fit_from_reviews, write_thresholds
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     opened = Store(store)
     fitted = fit_from_reviews(opened.scorecards(), opened.human_reviews(), min_calls)

@@ -78,7 +78,7 @@ def transcribe(
 ) -> None:
     """Transcribe calls with faster-whisper; stereo calls get agent and customer turns."""
     from qa_pipeline.cli._summaries import print_input_problems, print_transcription_summary, terminal_track
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
     from qa_pipeline.transcription.batch import transcribe_inputs
     from qa_pipeline.transcription.transcribe import TranscribeOptions
 

@@ -29,7 +29,7 @@ def add(
     store: StoreOption = DEFAULT_STORE_TEXT,
 ) -> None:
     """Add a user, or change one (a new password is asked for either way)."""
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
     from qa_pipeline.team.accounts import add_user, make_user
 
     user = make_user(name, role, teams=team, agent=agent, blind=blind, language=language)  # type: ignore[arg-type]
@@ -46,7 +46,7 @@ def remove(
     name: Annotated[str, typer.Argument(help="Sign-in name.")], store: StoreOption = DEFAULT_STORE_TEXT
 ) -> None:
     """Remove a user: their sessions end at once; what they reviewed, disputed or wrote stays."""
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
     from qa_pipeline.team.accounts import remove_user
 
     remove_user(Store(store), name)
@@ -56,7 +56,7 @@ def remove(
 @users_app.command(name="list")
 def list_users(store: StoreOption = DEFAULT_STORE_TEXT, as_json: JsonOption = False) -> None:
     """Every user with role, teams and agent name (never a password)."""
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
 
     users = Store(store).users()
     if as_json:

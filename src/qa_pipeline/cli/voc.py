@@ -34,7 +34,7 @@ def voc(
     from qa_pipeline.errors import ConfigError
     from qa_pipeline.judging.backends import ItemBackend
     from qa_pipeline.judging.options import make_judge_backend
-    from qa_pipeline.store import Store
+    from qa_pipeline.store.database import Store
     from qa_pipeline.voc.stage import extract_store
     from qa_pipeline.voc.taxonomy import load_taxonomy, shipped_taxonomies
 

@@ -28,7 +28,7 @@ from qa_pipeline.errors import ConfigError
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.score_batch import scorecard_cache_key
 from qa_pipeline.models import Answer, HumanReview, Scorecard
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 SIGNIFICANCE = 0.05
 ItemVerdict = Literal["better", "worse", "no evidence", "same"]

@@ -38,7 +38,7 @@ from qa_pipeline.control.review_sheets import (
 from qa_pipeline.control.sampling import Candidate, SamplePlanOptions, plan_sample, ranked_risks
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import CallMetadata, Override, SamplePick, Scorecard
-from qa_pipeline.store import ReviewImport, Store
+from qa_pipeline.store.database import ReviewImport, Store
 from qa_pipeline.transcription.batch import write_json_atomic
 
 logger = logging.getLogger(__name__)

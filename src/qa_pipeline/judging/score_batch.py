@@ -23,12 +23,12 @@ from typing import Literal
 from pydantic import BaseModel
 
 from qa_pipeline.checklist import Checklist
-from qa_pipeline.claimed_work import held_elsewhere, settle_claimed
 from qa_pipeline.errors import ConfigError, QAPipelineError
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.models import Scorecard, Transcript
 from qa_pipeline.progress import Track, untracked
-from qa_pipeline.store import Store
+from qa_pipeline.store.claimed_work import held_elsewhere, settle_claimed
+from qa_pipeline.store.database import Store
 from qa_pipeline.transcription.batch import write_json_atomic
 
 

@@ -47,7 +47,7 @@ from qa_pipeline.models import (
     Speaker,
     Transcript,
 )
-from qa_pipeline.store import CallRecord, Store
+from qa_pipeline.store.database import CallRecord, Store
 from qa_pipeline.voc.validity import Validity, checklist_validity
 
 HISTOGRAM_BINS = 10

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from qa_pipeline.models import CalibrationSession, CoachingNote, Dispute, Role, User
 from qa_pipeline.server.context import ApiUser, State
 from qa_pipeline.server.security import CSRF_HEADER, check_csrf, csrf_token, start_session
-from qa_pipeline.store import ReviewImport
+from qa_pipeline.store.database import ReviewImport
 from qa_pipeline.team.access import require, visible_records
 from qa_pipeline.team.accounts import add_user, authenticate, make_user
 from qa_pipeline.team.calibration_sessions import (

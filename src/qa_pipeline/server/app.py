@@ -23,7 +23,7 @@ from qa_pipeline.server.context import ServerState, SignInNeeded, page_user
 from qa_pipeline.server.rendering import SECURITY_HEADERS, render
 from qa_pipeline.server.security import LoginLimiter
 from qa_pipeline.server.settings import ServerSettings
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.team.access import NotAllowed, NotVisible
 from qa_pipeline.voc.review import voc_checklists
 from qa_pipeline.voc.taxonomy import load_taxonomy, shipped_taxonomies

@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.models import User
 from qa_pipeline.server.security import LoginLimiter, signed_in_user
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 
 @dataclass

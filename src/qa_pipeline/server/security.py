@@ -17,7 +17,7 @@ from collections import defaultdict, deque
 from fastapi import HTTPException, Request
 
 from qa_pipeline.models import User
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.models import User
-from qa_pipeline.store import CallRecord, Store
+from qa_pipeline.store.database import CallRecord, Store
 
 
 class NotVisible(QAPipelineError):

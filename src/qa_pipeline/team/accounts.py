@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import Role, User
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1  # 32 MiB and about 0.1 s per check
 # At most this many hashes at once: twenty people signing in together would otherwise take 640 MiB.

@@ -17,7 +17,7 @@ from qa_pipeline.checklist import Checklist
 from qa_pipeline.control.calibration import human_total
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import Answer, CalibrationSession, User
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.team.access import NotVisible, require, visible_record
 
 AI = "AI"

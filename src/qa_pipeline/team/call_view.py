@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.models import Answer, Dispute, Evidence, User
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.team.access import NotVisible, assigned_calls, sees_ai, visible_record
 from qa_pipeline.team.disputes import effective_scorecard
 from qa_pipeline.team.reviewing import my_reviews

@@ -14,7 +14,7 @@ from qa_pipeline.control.overrides import apply_overrides
 from qa_pipeline.control.workflow import overrides_by_card
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import CoachingNote, User
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.team.access import NotVisible, require, visible_records
 
 CLIPS_PER_ITEM = 3

@@ -17,7 +17,7 @@ from qa_pipeline.control.overrides import apply_overrides, make_override
 from qa_pipeline.control.review_sheets import parse_answer
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import Acknowledgement, Dispute, HumanReview, Scorecard, User
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.team.access import NotAllowed, NotVisible, require, visible_record
 
 MIN_REASON = 10

@@ -14,7 +14,7 @@ from qa_pipeline.checklist import Checklist
 from qa_pipeline.control.review_sheets import parse_answer
 from qa_pipeline.errors import ConfigError
 from qa_pipeline.models import HumanReview, User
-from qa_pipeline.store import ReviewImport, Store
+from qa_pipeline.store.database import ReviewImport, Store
 from qa_pipeline.team.access import NotAllowed, assigned_calls, require, visible_record
 
 WORKSPACE_SOURCE = "workspace"

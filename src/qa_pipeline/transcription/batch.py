@@ -17,11 +17,11 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from qa_pipeline.claimed_work import held_elsewhere, settle_claimed
 from qa_pipeline.errors import AudioError, StoreError
 from qa_pipeline.models import Call, Transcript
 from qa_pipeline.progress import Track, untracked
-from qa_pipeline.store import CallIdTaken, Store, transcript_cache_key
+from qa_pipeline.store.claimed_work import held_elsewhere, settle_claimed
+from qa_pipeline.store.database import CallIdTaken, Store, transcript_cache_key
 from qa_pipeline.transcription.ingest import CallSource, IdFrom, InputProblem, discover_inputs, probe_call
 from qa_pipeline.transcription.transcribe import TranscribeOptions, Transcriber
 

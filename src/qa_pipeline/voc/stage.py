@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from qa_pipeline.judging.backends import ItemBackend
 from qa_pipeline.judging.prompt import prompt_hash
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.voc.extract import VOC_PROMPT, VocRecord, extract_voc
 from qa_pipeline.voc.review import voc_checklist, voc_scorecard
 from qa_pipeline.voc.taxonomy import Taxonomy, taxonomy_for

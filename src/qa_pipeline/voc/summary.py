@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from qa_pipeline.control.agreement import Interval, wilson_interval
 from qa_pipeline.control.calibration import period_of
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.voc.taxonomy import shipped_taxonomies
 
 SENTIMENT_RANK = {"negative": 0, "neutral": 1, "positive": 2}

@@ -16,7 +16,7 @@ from qa_pipeline.control.calibration import period_of
 from qa_pipeline.control.overrides import apply_overrides
 from qa_pipeline.control.workflow import overrides_by_card
 from qa_pipeline.models import CallMetadata, Scorecard
-from qa_pipeline.store import Store
+from qa_pipeline.store.database import Store
 from qa_pipeline.voc.effects import CONFIDENCE, EffectsReport, Outcome, call_outcomes, item_effects
 from qa_pipeline.voc.outcomes import TeamEnps
 from qa_pipeline.voc.summary import VocSummary, voc_summary

@@ -69,9 +69,9 @@ from qa_pipeline.models import (
     Transcript,
     User,
 )
-from qa_pipeline.schema import upgrade_schema
+from qa_pipeline.store.schema import upgrade_schema
+from qa_pipeline.store.workers import holder_is_dead, worker_name
 from qa_pipeline.voc.outcomes import SurveyAnswer, TeamEnps
-from qa_pipeline.workers import holder_is_dead, worker_name
 from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
 DEFAULT_STORE = DEFAULT_WORKSPACE.store_url

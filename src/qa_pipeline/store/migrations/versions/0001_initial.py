@@ -8,7 +8,7 @@ Revises:
 
 from alembic import op
 
-from qa_pipeline.migrations.baseline import baseline_tables
+from qa_pipeline.store.migrations.baseline import baseline_tables
 
 revision = "0001"
 down_revision = None

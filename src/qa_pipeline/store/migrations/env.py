@@ -1,4 +1,4 @@
-"""Alembic environment: the store passes its own open connection (see qa_pipeline.schema)."""
+"""Alembic environment: the store passes its own open connection (see qa_pipeline.store.schema)."""
 
 from alembic import context
 

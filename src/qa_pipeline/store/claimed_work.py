@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from qa_pipeline.store import Claim
+    from qa_pipeline.store.database import Claim
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-from qa_pipeline.migrations.baseline import baseline_tables
+from qa_pipeline.store.migrations.baseline import baseline_tables
 
 revision = "0003"
 down_revision = "0002"
