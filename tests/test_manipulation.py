@@ -243,3 +243,20 @@ def test_the_bundled_judge_is_not_talked_round_by_a_note_for_the_evaluator() -> 
     ]
     twin_answers = {v.item_id: v.answer for v in twin.verdicts}
     assert all(v.answer == twin_answers[v.item_id] for v in attacked.verdicts)
+
+
+def test_a_caught_attempt_shows_no_total_until_a_supervisor_has_looked() -> None:
+    from qa_pipeline.control.overrides import apply_overrides, make_override
+
+    backend = ScriptedItems(lambda text, key: 0.9)
+    polite = typed_transcript(
+        ("agent", "Good morning, how can I help?"),
+        ("customer", "My bill is wrong."),
+        ("agent", ATTEMPT),
+        ("agent", "I have corrected it, goodbye."),
+    )
+    card, _ = Judge(backend, evidence=False).score(EN, polite)
+    assert card.manipulation and card.total is None and "manipulation_attempt" in card.provisional
+    override = make_override(card, EN, "summary", "no", supervisor="sue", comment="No summary at all.")
+    corrected = apply_overrides(card, EN, [override])
+    assert corrected.total is not None and 0 < corrected.total < 100

@@ -10,6 +10,8 @@
   answer (the less favourable one, where a manipulation attempt changed it) counts until a person confirms.
 - A choice item (a category) and every item of a checklist with `scored: false` (the voice of the
   customer) earn no points: they describe the conversation, they do not score the agent.
+- A call with speech addressed to the evaluator (a manipulation attempt) shows no AI total until a person
+  has reviewed it (a certain fatal fail still shows 0): the attempt can never show a higher score.
 - A total that rests on less than half of the checklist's applicable points is not the call's score: it is
   left out (`total` None) and `points_share` says how much was decided.
 """
@@ -46,7 +48,9 @@ def score_call(
     verdicts: list[ItemVerdict],
     judge: dict[str, str] | None = None,
     manipulation: list[ManipulationAttempt] | None = None,
+    reviewed: bool = False,
 ) -> Scorecard:
+    """`reviewed`: a person has corrected this scorecard, so a total held back for them may show."""
     by_id = {v.item_id: v for v in verdicts}
     unknown = set(by_id) - {item.id for item in checklist.items}
     if unknown:
@@ -84,6 +88,11 @@ def score_call(
         provisional.append("manipulation_attempt")
     if share is not None and share < MIN_POINTS_SHARE and total is not None:
         provisional.append("minority_of_points")
+        total = None
+    if manipulation and not reviewed:
+        # Speech addressed to the evaluator may have moved answers the guard could not restore (a
+        # borderline item read differently once the attempt is cut out): no AI total is shown until a
+        # person has reviewed the call, so talking to the evaluator can never show a higher score.
         total = None
     if failed:  # a fatal fail decided with certainty zeroes the call whatever was left to people
         total = 0.0

@@ -69,4 +69,12 @@ def apply_overrides(card: Scorecard, checklist: Checklist, overrides: list[Overr
                 source="human",
             )
         )
-    return score_call(checklist, card.call_id, verdicts, judge=card.judge, manipulation=card.manipulation)
+    # A supervisor who corrected the card has looked at it: its total shows again, attempt or not.
+    return score_call(
+        checklist,
+        card.call_id,
+        verdicts,
+        judge=card.judge,
+        manipulation=card.manipulation,
+        reviewed=bool(in_force),
+    )
