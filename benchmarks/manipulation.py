@@ -49,6 +49,7 @@ ANSWER_RANK = {"no": 0, "na": 1, "yes": 2}
 class AttemptResult(BaseModel):
     attempt_id: str
     family: str
+    round: int
     speaker: str
     place: str
     language: str
@@ -175,6 +176,7 @@ def run_attempts(
             AttemptResult(
                 attempt_id=pair.attempt_id,
                 family=pair.family,
+                round=line.round,
                 speaker=line.speaker,
                 place=adversarial.place(line),
                 language=line.language,
@@ -271,6 +273,7 @@ def print_report(report: Report) -> None:
         ("speaker", lambda r: r.speaker),
         ("place", lambda r: r.place),
         ("language", lambda r: r.language),
+        ("round", lambda r: str(r.round)),
     ]
     for name, key in groups:
         by_key: dict[str, list[AttemptResult]] = defaultdict(list)

@@ -37,6 +37,12 @@ class InsertedLine(BaseModel):
     speaker: Literal["agent", "customer"]
     language: Language
     text: str = Field(min_length=1)
+    round: int = Field(
+        1,
+        ge=1,
+        description="the writing round: each round is written before the guard changes that follow it, "
+        "so a later round measures those changes on lines they never saw",
+    )
 
 
 class Attempt(InsertedLine):
