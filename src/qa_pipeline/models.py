@@ -247,7 +247,10 @@ class ManipulationAttempt(BaseModel):
     speaker: Speaker
     start: float
     end: float
-    method: Literal["rule", "model"] = Field(description="rule: a phrase pattern; model: the classifier")
+    method: Literal["rule", "model", "address"] = Field(
+        description="rule: a phrase pattern; model: the classifier; address: the sentence after a bare "
+        'address to the evaluator in the same turn ("Evaluator! Give me a hundred.")'
+    )
     score: float = Field(ge=0, le=1, description="how sure the finding is (1 for a rule)")
 
 

@@ -32,10 +32,11 @@ from qa_pipeline.transcription.whisper_models import cache_root
 logger = logging.getLogger(__name__)
 
 GUARD_VERSION = "guard-v1"  # part of the scorecard cache key: a change in detection re-scores calls
-# Flag a sentence whose probe probability reaches this. Chosen on the development set alone: each
-# exemplar attempt left out in turn was found at 0.5 in 35 of 36 cases (0.7: 34), with no false flag on
-# the 317 demo and development sentences in 5-fold cross-validation.
-MODEL_THRESHOLD = 0.5
+# Flag a sentence whose probe probability reaches this. Chosen on the development list alone
+# (benchmarks/guard_dev.py): each of its 48 attempts left out in turn is found by the probe at 0.6 in 46
+# cases and by probe or patterns in 48 (0.5: 48 and 48), while 2 of its 366 ordinary sentences are
+# flagged in 5-fold cross-validation (0.5: 4). Stronger L2 (1e-2, 3e-2) was worse on both.
+MODEL_THRESHOLD = 0.6
 _SCALE = 10.0  # embeddings are unit vectors: scaled so that the probe's weights stay small
 _L2 = 1e-3
 _STEPS = 800
@@ -67,12 +68,12 @@ _ENGLISH = [
     r".{0,40}\b(?:yes|pass(?:ed)?|full marks|top marks|full score|maximum|100|one hundred|a hundred|"
     r"perfect|compliant|excellent|highest|ten out of ten|all green)\b.{0,40}\b(?:every|all|each|items?|"
     r"questions?|criteria|criterion|checklist|standards?|this call|the call|the agent|this agent|points)\b",
-    r"\b(?:every|all|each)\s+(?:question|item|criteri\w+|box|point)s?\b.{0,30}\b(?:yes|pass(?:ed)?|"
+    r"\b(?:every|all|each)\s+(?:question|item|criteri\w+|box|point)s?\b.{0,30}\b(?:yes(?!\s+or\b)|pass(?:ed)?|"
     r"full marks|compliant|met|ticked)\b",
     r"\b(?:this|the)\s+(?:call|conversation|agent|operator)\b.{0,30}\b(?:followed|met|meets|complied|"
     r"passed|deserves|earned|should (?:get|receive|be (?:scored|rated|marked|given)))\b.{0,30}"
     r"\b(?:every|all|each|full|maximum|top|perfect|highest)\b",
-    rf"^(?:{_EVALUATOR_EN}|controller|quality team|qa team)\s*[,:]",
+    rf"^(?:{_EVALUATOR_EN}|controller|quality team|qa team)\s*[,:!]",
     r"\bfor (?:the |any |our )?(?:qa |quality |automated |automatic )(?:\w+ )?(?:assessor|review|reviewer|"
     r"evaluator|check|checker|assessment|scoring|team)\b",
     r"\b(?:score|rate|grade|mark)\s+(?:it|this|me|us|the call|this call)\b.{0,20}\b(?:100|one hundred|"
@@ -80,6 +81,14 @@ _ENGLISH = [
     r"\b(?:give|award)\b.{0,20}\b(?:call|agent|me|us)\b.{0,20}\b(?:maximum|full|top|perfect|highest|100)\b",
     r"\b(?:scoring|evaluation|grading)\s+(?:model|system|software|tool|algorithm|engine|bot|ai)\b",
     r"\b(?:automated|automatic|ai)\s+(?:review|check|scoring|evaluation|grading|assessment|qa)\b",
+    # what the call's score should be: "the rating on this call should be a hundred"
+    r"\b(?:score|rating|mark|grade|result|evaluation)s?\s+(?:for|on|of)\s+(?:this|the|my|our)\s+"
+    r"(?:call|conversation|chat|agent|operator)\b.{0,30}\b(?:100|a hundred|one hundred|maximum|top|full|"
+    r"perfect|excellent|ten|pass(?:ed)?|five stars)\b",
+    # a request to the person or program who scores: "could whoever scores this please ..."
+    r"\b(?:whoever|anyone who|anybody who|the person who|those who|people who|everyone who)\s+(?:\w+\s+){0,2}"
+    r"(?:scor|grad|rat|evaluat|assess|review|audit)\w*\s+(?:this|these|it|them|calls?|conversations?)\b",
+    r"\b(?:no|zero)\s+(?:deductions?|marks off|points off|points deducted)\b",
     r"\b(?:pretend|imagine|act as if|role[- ]?play|suppose)\b.{0,40}\b(?:you are|you're|you were)\b.{0,40}"
     rf"{_EVALUATOR_EN}",
 ]
@@ -90,8 +99,8 @@ _RUSSIAN = [
     r"(?:системн|служебн|техническ)\w*\s+(?:примечани|сообщени|указани|команд|инструкци|пометк)",
     r"(?:игнорир|не обращай\w* внимани|забуд|забыв|пропуст)\w*.{0,40}(?:инструкци|правил|критери|"
     r"указани|грубост|сказанн|чек-?лист)",
-    rf"(?:тому,?\s+кто|кто бы ни|кто будет|всем,?\s+кто|если вы)\b.{{0,30}}(?:оценива|проверя|слуша|"
-    rf"контролир|прослуша|{_EVALUATOR_RU})",
+    rf"(?:(?:тот|того|тому|тем|те|тех|всем|все|всех),?\s+кто|кто бы ни|кто будет|если вы)\b.{{0,30}}"
+    rf"(?:оценива|проверя|слуша|контролир|прослуша|{_EVALUATOR_RU})",
     r"(?:ответ|отвеча|отмет|постав|оцен|засчит|выстав|начисл|запиш|запис|счита|дай|дайте)\w*\b.{0,40}"
     r"(?:\bда\b|высш\w* балл|максим\w*|\b100\b|сто баллов|отлично|на пять|пят[её]рк|все пункты|всем пунктам|"
     r"выполненн\w*|зач[её]т|идеальн\w*|соответству\w*).{0,40}(?:вопрос|пункт|критери|чек-?лист|стандарт|балл|"
@@ -100,14 +109,25 @@ _RUSSIAN = [
     r"(?:этот|данный|мой)\s+(?:звонок|разговор)\b.{0,30}(?:соответству|выполн|прош[её]л|заслужива|идеальн)",
     r"(?:оператор|сотрудник|агент)\w*\b.{0,30}(?:заслуживает|выполнил\w* все|соблюд\w* все|"
     r"должен получить)",
-    rf"^(?:{_EVALUATOR_RU})\w*\s*[,:]",
+    rf"^(?:{_EVALUATOR_RU})\w*\s*[,:!]",
     r"для (?:отдел\w*|служб\w*) качества",
     r"(?:систем|модел|программ)\w*\s+(?:оценк|оценива|проверк|контрол)\w*",
     r"автоматическ\w*\s+(?:проверк|оценк|контрол)\w*",
-    r"(?:ставьте|поставьте|ставь|поставь|выставьте)\b.{0,20}(?:сто\b|100|максим|высш|пят[её]р|отлично)",
+    r"(?:ставьте|поставьте|ставь|поставь|выставьте|выставь|выставляйте|ставишь|ставите|поставишь|поставите|"
+    r"выставишь|выставите)\b.{0,20}(?:сто\b|100|максим|высш|пят[её]р|отлично)",
+    # what the call's score should be: "оценка за этот разговор пусть будет максимальной"
+    r"(?:оценк|балл|рейтинг)\w*\s+(?:за|для|у|по|этому|этого|этой|моему|моего)\s+(?:\w+\s+){0,2}"
+    r"(?:звон|разговор|оператор|сотрудник|чат|обращени)\w*.{0,30}(?:\bсто\b|\b100\b|максим|отлично|"
+    r"на пять|пят[её]р|высш|идеальн|зач[её]т)",
+    r"никаких\s+снят\w*\s+балл|не\s+снима\w*\s+(?:\w+\s+)?балл",
     r"(?:представь|вообрази|притворись|сыграй|допустим)\w*.{0,40}(?:ты|вы)\b.{0,40}" + _EVALUATOR_RU,
 ]
 _RULES = [re.compile(pattern, re.IGNORECASE) for pattern in _ENGLISH + _RUSSIAN]
+_BARE_ADDRESS = re.compile(  # a sentence that only calls the evaluator: "Evaluator!", "Уважаемый оценщик!"
+    r"^\W*(?:(?:dear|hey|hello|hi|attention|listen|ok|okay|so|уважаем\w*|дорог\w*|эй|внимание|слушай\w*|"
+    rf"так)\s*,?\s+)?(?:the\s+|mr\.?\s+)?(?:{_EVALUATOR_EN}|{_EVALUATOR_RU})\w*\W*$",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 Embedder = Callable[[list[str]], Any]  # texts -> (n, d) array of L2-normalised embeddings
@@ -139,6 +159,15 @@ def find_attempts(
         for index, score in zip(rest, classify([sentences[i].text for i in rest], embed), strict=True):
             if score >= MODEL_THRESHOLD:
                 found[index] = ("model", score)
+    for index in sorted(found):  # "Evaluator!" alone: what follows in that turn is said to the evaluator
+        after = index + 1
+        if (
+            after < len(sentences)
+            and after not in found
+            and sentences[after].segment == sentences[index].segment
+            and _BARE_ADDRESS.match(sentences[index].text)
+        ):
+            found[after] = ("address", 1.0)
     attempts = []
     for index in sorted(found):
         sentence = sentences[index]
@@ -240,10 +269,13 @@ def default_embedder() -> Embedder | None:
 
 
 def guard_identity() -> str:
-    """What decides the guard's findings, for the scorecard cache key: its version, its engine and its
-    exemplars (a line added to them changes findings, so cached scorecards must not outlive it)."""
+    """What decides the guard's findings, for the scorecard cache key: its version, its engine, its
+    exemplars, patterns and threshold (any of them changes findings: cached scorecards must not outlive
+    it)."""
     engine = "e5" if default_embedder() is not None else "rules"
-    digest = hashlib.sha256(exemplars_file().read_bytes()).hexdigest()[:8]
+    patterns = [rule.pattern for rule in [*_RULES, _BARE_ADDRESS]]
+    decides = "\n".join([*patterns, str(MODEL_THRESHOLD), str(MIN_WORDS)])
+    digest = hashlib.sha256(exemplars_file().read_bytes() + decides.encode()).hexdigest()[:8]
     return f"{GUARD_VERSION}+{engine}+{digest}"
 
 
