@@ -15,6 +15,7 @@ never used to tune it.
     python benchmarks/manipulation.py --family fake_markup --json
     python benchmarks/manipulation.py --detect-only          # the guard alone, no judge: seconds, not hours
     python benchmarks/manipulation.py --judge-attempts-only  # judge attempts and twins; false flags by guard
+    python benchmarks/manipulation.py --judge-attempts-only --round 3   # one writing round only
 
 With `--judge-attempts-only` the judge scores only the attempts and their twins (what "total rose" needs);
 false flags on the look-alike lines and evaluation calls come from the guard alone, which is exactly what
@@ -153,8 +154,15 @@ def flags_segment(card: Scorecard, transcript: Transcript, segment: int) -> bool
     return any(found.start < line.end and found.end > line.start for found in card.manipulation)
 
 
-def chosen_pairs(adversarial: AdversarialSet, family: str | None, limit: int) -> list[AttemptPair]:
-    pairs = [pair for pair in adversarial.pairs() if family is None or pair.family == family]
+def chosen_pairs(
+    adversarial: AdversarialSet, family: str | None, limit: int, round_: int | None = None
+) -> list[AttemptPair]:
+    rounds = {attempt.id: attempt.round for attempt in adversarial.attempts}
+    pairs = [
+        pair
+        for pair in adversarial.pairs()
+        if (family is None or pair.family == family) and round_ in (None, rounds[pair.attempt_id])
+    ]
     return pairs[: limit or None]
 
 
@@ -224,6 +232,7 @@ def main() -> int:
     )
     parser.add_argument("--set", type=Path, default=REPO / "seeds" / "adversarial" / "attempts.yaml")
     parser.add_argument("--family", choices=FAMILIES, help="score only the attempts of this family")
+    parser.add_argument("--round", type=int, help="score only the attempts of this writing round")
     parser.add_argument(
         "--limit", type=int, default=0, help="score only the first N attempts, clean lines and eval calls"
     )
@@ -246,7 +255,7 @@ def main() -> int:
 
     adversarial = load_adversarial_set(args.set)
     scorer = Detector() if args.detect_only else judged(args)
-    pairs = chosen_pairs(adversarial, args.family, args.limit)
+    pairs = chosen_pairs(adversarial, args.family, args.limit, args.round)
     clean = [call.transcript for call in adversarial.clean_calls()][: args.limit or None]
     attempts = run_attempts(adversarial, pairs, scorer)
     flags = Detector() if args.judge_attempts_only else scorer
