@@ -148,6 +148,20 @@ def test_an_attempt_inside_a_segment_is_cut_with_its_words_and_times() -> None:
     cleaned = without_attempts(transcript, attempts).segments[-1]
     assert cleaned.text.strip() == "Fine, I will book an engineer."
     assert [w.word.strip() for w in cleaned.words] == tokens[:6] and cleaned.end == words[5].end
+
+
+def test_an_attempt_in_the_middle_of_an_untimed_segment_leaves_two_pieces_at_their_own_times() -> None:
+    before, after = "Fine, I will book an engineer.", "He comes on Monday."
+    transcript = rude(("agent", f"{before} {ATTEMPT} {after}"))
+    segment = transcript.segments[-1]
+    assert not segment.words
+    attempts = find_attempts(transcript, classifier=False)
+    cleaned = without_attempts(transcript, attempts)
+    first, second = cleaned.segments[-2:]
+    assert (first.text.strip(), second.text.strip()) == (before, after)
+    assert first.start == pytest.approx(segment.start) and second.end == pytest.approx(segment.end)
+    assert first.end <= attempts[0].start + 0.01 and second.start >= attempts[-1].end - 0.01
+    assert cleaned.timings == transcript.timings  # the attempt was spoken: talk time is the recording's
     assert len(
         without_attempts(
             rude(("agent", ATTEMPT)), attempts=find_attempts(rude(("agent", ATTEMPT)), classifier=False)

@@ -188,7 +188,8 @@ def find_attempts(
 
 
 def without_attempts(transcript: Transcript, attempts: list[ManipulationAttempt]) -> Transcript:
-    """The transcript with the attempts' sentences taken out; a segment left empty is dropped."""
+    """The transcript with the attempts' sentences taken out; a segment left empty is dropped, one cut in
+    the middle becomes two."""
     if not attempts:
         return transcript
     quotes = {(a.quote, a.start) for a in attempts}
@@ -202,9 +203,7 @@ def without_attempts(transcript: Transcript, attempts: list[ManipulationAttempt]
         if index not in removed:
             segments.append(segment)
             continue
-        kept = _cut(segment, removed[index])
-        if kept is not None:
-            segments.append(kept)
+        segments.extend(_cut(segment, removed[index]))
     return transcript.model_copy(update={"segments": segments})
 
 
@@ -358,22 +357,34 @@ def _sentence_time(segment: Segment, sentence: Sentence) -> tuple[float, float]:
     )
 
 
-def _cut(segment: Segment, removed: list[Sentence]) -> Segment | None:
-    spans = [(s.start_char, s.end_char) for s in removed]
-    kept_text = "".join(
-        ch for i, ch in enumerate(segment.text) if not any(start <= i < end for start, end in spans)
-    )
-    kept_text = re.sub(r"\s+", " ", kept_text).strip()
-    if not kept_text:
-        return None
+def _cut(segment: Segment, removed: list[Sentence]) -> list[Segment]:
+    """The segment's text around the removed sentences, one segment per piece left, each timed by its
+    own words (or, without word times, by its share of the characters), so that what the judge reads and
+    quotes is placed where it was said. (Talk time and silences stay those of the recording: the
+    transcript's timings are measured before the guard and the attempt was spoken.)"""
+    spans = sorted((s.start_char, s.end_char) for s in removed)
+    pieces, position = [], 0
+    for start, end in [*spans, (len(segment.text), len(segment.text))]:
+        if segment.text[position:start].strip():
+            pieces.append((position, start))
+        position = max(position, end)
     word_spans = _word_spans(segment) if segment.words else None
-    words: list[Word] = []
-    if word_spans:
-        words = [
-            w
-            for w, (s, e) in zip(segment.words, word_spans, strict=True)
-            if not any(start <= s < end for start, end in spans)
-        ]
-    start = words[0].start if words else segment.start
-    end = words[-1].end if words else segment.end
-    return segment.model_copy(update={"text": " " + kept_text, "words": words, "start": start, "end": end})
+    length = max(1, len(segment.text))
+    duration = segment.end - segment.start
+    kept: list[Segment] = []
+    for first, last in pieces:
+        text = re.sub(r"\s+", " ", segment.text[first:last]).strip()
+        words: list[Word] = []
+        if word_spans:
+            words = [w for w, (s, _) in zip(segment.words, word_spans, strict=True) if first <= s < last]
+        if words:
+            start, end = words[0].start, words[-1].end
+        else:
+            start = segment.start + duration * first / length
+            end = segment.start + duration * last / length
+        kept.append(
+            segment.model_copy(
+                update={"text": " " + text, "words": words, "start": round(start, 3), "end": round(end, 3)}
+            )
+        )
+    return kept
