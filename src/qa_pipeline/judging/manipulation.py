@@ -364,10 +364,10 @@ def _cut(segment: Segment, removed: list[Sentence]) -> list[Segment]:
     transcript's timings are measured before the guard and the attempt was spoken.)"""
     spans = sorted((s.start_char, s.end_char) for s in removed)
     pieces, position = [], 0
-    for start, end in [*spans, (len(segment.text), len(segment.text))]:
-        if segment.text[position:start].strip():
-            pieces.append((position, start))
-        position = max(position, end)
+    for cut_from, cut_to in [*spans, (len(segment.text), len(segment.text))]:
+        if segment.text[position:cut_from].strip():
+            pieces.append((position, cut_from))
+        position = max(position, cut_to)
     word_spans = _word_spans(segment) if segment.words else None
     length = max(1, len(segment.text))
     duration = segment.end - segment.start
