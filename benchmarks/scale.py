@@ -259,7 +259,7 @@ def report(work: Path, n: int) -> dict[str, Any]:
 
 
 def export(work: Path, n: int) -> dict[str, Any]:
-    from qa_pipeline.exports import export_tables
+    from qa_pipeline.report.exports import export_tables
     from qa_pipeline.store.database import Store
 
     written = export_tables(Store(work / "qa.sqlite"), _checklists(), work / "tables", "csv")

@@ -19,12 +19,12 @@ from typer.testing import CliRunner
 from qa_pipeline.checklist import Checklist, load_checklist
 from qa_pipeline.cli import app
 from qa_pipeline.conversations import conversation_files, import_conversations
-from qa_pipeline.exports import export_tables
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.models import AudioInfo, Call, Transcript
 from qa_pipeline.redaction.muting import mute_recordings
 from qa_pipeline.report import write_html_report
 from qa_pipeline.report.data import build_report
+from qa_pipeline.report.exports import export_tables
 from qa_pipeline.store.database import Store
 
 REPO = Path(__file__).resolve().parent.parent

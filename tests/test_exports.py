@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from scored_store import SEEDS, fill_store
 
 from qa_pipeline.control.workflow import import_review_sheets, plan_review, write_review_sheets
-from qa_pipeline.exports import TABLES, export_tables
 from qa_pipeline.models import AudioInfo, Call, CallMetadata, Segment
+from qa_pipeline.report.exports import TABLES, export_tables
 from qa_pipeline.store.database import Store
 
 INJECTED = '=HYPERLINK("http://evil.example","click me")'

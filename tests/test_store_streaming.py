@@ -15,10 +15,10 @@ from conftest import typed_transcript
 from scored_store import fill_store
 from sqlalchemy import event, insert
 
-from qa_pipeline import exports
 from qa_pipeline.control.sampling import Candidate, plan_sample, ranked_risks
 from qa_pipeline.control.workflow import plan_review, record_override
 from qa_pipeline.models import AudioInfo, Call, ItemVerdict, Scorecard
+from qa_pipeline.report import exports
 from qa_pipeline.report.data import build_report
 from qa_pipeline.report.render import render_report
 from qa_pipeline.report.text import TEXT

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from qa_pipeline.cli import app
 from qa_pipeline.errors import ConfigError
-from qa_pipeline.exports import tables
 from qa_pipeline.judging.options import JudgeOptions, make_judge_backend
 from qa_pipeline.models import AudioInfo, Call, CallMetadata, CallTimings, Segment, Silence, Transcript
+from qa_pipeline.report.exports import tables
 from qa_pipeline.store.database import Store
 from qa_pipeline.voc.extract import extract_voc
 from qa_pipeline.voc.stage import extract_store

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from qa_pipeline.checklist import Checklist
 from qa_pipeline.cli import app
-from qa_pipeline.exports import export_tables
 from qa_pipeline.report import write_html_report
 from qa_pipeline.report.data import build_report
+from qa_pipeline.report.exports import export_tables
 from qa_pipeline.store.database import Store
 from qa_pipeline.voc.extract import VocField, VocRecord
 from qa_pipeline.voc.outcomes import read_outcomes

@@ -67,7 +67,7 @@ _API = {
     "write_review_sheets": "qa_pipeline.control.workflow",
     # report and exports
     "build_report": "qa_pipeline.report.data",
-    "export_tables": "qa_pipeline.exports",
+    "export_tables": "qa_pipeline.report.exports",
     "write_html_report": "qa_pipeline.report.render",
     # the whole pipeline, and the demo
     "DemoOptions": "qa_pipeline.demo",
@@ -164,7 +164,6 @@ if TYPE_CHECKING:
     from qa_pipeline.conversations import import_conversations
     from qa_pipeline.demo import DemoOptions, DemoResult, run_demo
     from qa_pipeline.errors import AudioError, ConfigError, ModelError, QAPipelineError, StoreError
-    from qa_pipeline.exports import export_tables
     from qa_pipeline.judging.judge import Judge
     from qa_pipeline.judging.options import JudgeOptions, make_judge
     from qa_pipeline.judging.score_batch import ScoreResult, score_store
@@ -181,6 +180,7 @@ if TYPE_CHECKING:
     )
     from qa_pipeline.pipeline import PipelineOptions, PipelineResult, run_pipeline
     from qa_pipeline.report.data import build_report
+    from qa_pipeline.report.exports import export_tables
     from qa_pipeline.report.render import write_html_report
     from qa_pipeline.store.database import Store
     from qa_pipeline.transcription.batch import BatchSummary, CallResult, TranscriptionRun, transcribe_inputs

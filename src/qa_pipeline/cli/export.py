@@ -29,7 +29,7 @@ def export(
 ) -> None:
     """Calls, segments, scorecards, verdicts, reviews, overrides and agreement, one file per table with
     stable columns (README); CSV cells a spreadsheet would run as formulas are neutralised."""
-    from qa_pipeline.exports import export_tables
+    from qa_pipeline.report.exports import export_tables
     from qa_pipeline.store.database import Store
 
     written = export_tables(Store(store), checklists_by_id(checklist), out, fmt)

@@ -2,7 +2,8 @@
 
 `data` gathers the numbers (pydantic models, testable without a browser), `charts` draws them as inline
 SVG, `text` holds the interface wording in English and Russian, `render` fills the jinja2 template with
-autoescaping on, so transcript and checklist text can never become markup.
+autoescaping on, so transcript and checklist text can never become markup; `exports` writes the same
+store as tables (CSV, JSON lines, Parquet) for other tools.
 """
 
 from qa_pipeline.report.render import write_html_report
