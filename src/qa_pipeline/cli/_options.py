@@ -54,6 +54,10 @@ TaxonomyOption = Annotated[
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable results to stdout.")]
+RepeatDaysOption = Annotated[
+    int,
+    typer.Option(min=0, help="The same customer_id again within this many days is a repeat contact."),
+]
 
 # The trust map's rule (calibrate, report, demo).
 ThresholdOption = Annotated[

@@ -18,13 +18,17 @@ def print_validity(found: Validity) -> None:
             + (" (SYNTHETIC: made up for the demo, no real customer behind them)" if found.synthetic else "")
         )
     if found.voc.groups:
-        typer.echo("Voice of the customer by reason, queue and period (95% intervals)")
+        typer.echo(
+            "Voice of the customer by reason, queue and period (95% intervals; repeat by history: the "
+            f"same customer_id within {found.voc.repeat_days} days before)"
+        )
         for g in found.voc.groups:
             typer.echo(
                 f"  {g.reason:<14} {g.queue:<10} {g.period:<8} {g.contacts:>5} contacts  resolved "
                 f"{_share(g.resolved)}"
                 + (f" ({g.resolved_unsure} unsure)" if g.resolved_unsure else "")
-                + f"  repeat {_share(g.repeat)}  effort {_mean(g.mean_effort)}"
+                + f"  repeat said {_share(g.repeat)}, by history {_share(g.repeat_by_customer)}"
+                f"  effort {_mean(g.mean_effort)}"
                 f"  better {_share(g.sentiment_better)}  worse {_share(g.sentiment_worse)}"
             )
         causes = ", ".join(f"{reason} ({n})" for reason, n in found.voc.repeat_causes[:5])
@@ -33,7 +37,8 @@ def print_validity(found: Validity) -> None:
         for j in found.voc.journey:
             typer.echo(
                 f"  {j.stage:<10} {'/'.join(j.reason_path):<32} {j.contacts:>5} contacts  resolved "
-                f"{_share(j.resolved)}  repeat {_share(j.repeat)}  effort {_mean(j.mean_effort)}  "
+                f"{_share(j.resolved)}  repeat said {_share(j.repeat)}, by history "
+                f"{_share(j.repeat_by_customer)}  effort {_mean(j.mean_effort)}  "
                 f"churn risk {_share(j.churn_risk)}"
             )
     effects = found.effects

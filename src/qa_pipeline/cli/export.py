@@ -12,9 +12,11 @@ from qa_pipeline.cli._options import (
     DEFAULT_STORE_TEXT,
     ChecklistOption,
     JsonOption,
+    RepeatDaysOption,
     StoreOption,
     checklists_by_id,
 )
+from qa_pipeline.voc.repeats import DEFAULT_REPEAT_DAYS
 from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
 
@@ -25,14 +27,16 @@ def export(
     out: Annotated[Path, typer.Option(help="Folder for one file per table.")] = DEFAULT_WORKSPACE.tables,
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
+    repeat_days: RepeatDaysOption = DEFAULT_REPEAT_DAYS,
     as_json: JsonOption = False,
 ) -> None:
-    """Calls, segments, scorecards, verdicts, reviews, overrides and agreement, one file per table with
-    stable columns (README); CSV cells a spreadsheet would run as formulas are neutralised."""
+    """Calls, segments, scorecards, verdicts, reviews, overrides, agreement and the voice of the customer,
+    one file per table with stable columns (README); CSV cells a spreadsheet would run as formulas are
+    neutralised."""
     from qa_pipeline.report.exports import export_tables
     from qa_pipeline.store.database import Store
 
-    written = export_tables(Store(store), checklists_by_id(checklist), out, fmt)
+    written = export_tables(Store(store), checklists_by_id(checklist), out, fmt, repeat_days)
     if as_json:
         report = {name: {"file": str(path), "rows": rows} for name, (path, rows) in written.items()}
         typer.echo(json.dumps(report, indent=2))

@@ -13,9 +13,11 @@ from qa_pipeline.cli._options import (
     DEFAULT_STORE_TEXT,
     ChecklistOption,
     JsonOption,
+    RepeatDaysOption,
     StoreOption,
     checklists_by_id,
 )
+from qa_pipeline.voc.repeats import DEFAULT_REPEAT_DAYS
 
 
 def import_outcomes(
@@ -55,7 +57,7 @@ def import_outcomes(
 def validity(
     store: StoreOption = DEFAULT_STORE_TEXT,
     checklist: ChecklistOption = None,
-    repeat_days: Annotated[int, typer.Option(help="A contact again within this many days is a repeat.")] = 7,
+    repeat_days: RepeatDaysOption = DEFAULT_REPEAT_DAYS,
     as_json: JsonOption = False,
 ) -> None:
     """Per item: CSAT, NPS and repeat contacts of calls that fail it against calls that pass it, adjusted

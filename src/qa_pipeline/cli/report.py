@@ -15,10 +15,12 @@ from qa_pipeline.cli._options import (
     MinReviewsOption,
     PeriodOption,
     PoolItemsOption,
+    RepeatDaysOption,
     StoreOption,
     ThresholdOption,
     checklists_by_id,
 )
+from qa_pipeline.voc.repeats import DEFAULT_REPEAT_DAYS
 from qa_pipeline.workspace import DEFAULT_WORKSPACE
 
 
@@ -36,6 +38,7 @@ def report(
     max_calls: Annotated[
         int, typer.Option(help="Calls shown one by one (the ones needing attention first); all are counted.")
     ] = 200,
+    repeat_days: RepeatDaysOption = DEFAULT_REPEAT_DAYS,
     as_json: JsonOption = False,
 ) -> None:
     """One self-contained HTML file: overview, agents and teams, checklist items with AI-human agreement,
@@ -54,6 +57,7 @@ def report(
         rule=TrustRule(min_reviews=min_reviews, threshold=threshold),
         pool_items=pool_items,
         max_calls=max_calls,
+        repeat_days=repeat_days,
     )
     path = write_html_report(data, out)
     if as_json:

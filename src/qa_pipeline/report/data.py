@@ -48,6 +48,7 @@ from qa_pipeline.models import (
     Transcript,
 )
 from qa_pipeline.store.database import CallRecord, Store
+from qa_pipeline.voc.repeats import DEFAULT_REPEAT_DAYS
 from qa_pipeline.voc.validity import Validity, checklist_validity
 
 HISTOGRAM_BINS = 10
@@ -196,6 +197,7 @@ def build_report(
     pool_items: bool = False,
     max_calls: int = 200,
     stage_order: list[str] | None = None,
+    repeat_days: int = DEFAULT_REPEAT_DAYS,
 ) -> ReportData:
     """Every figure from one streaming pass over the store's scorecards, holding a few numbers per call;
     only the `max_calls` entries needing attention most are read again in full for the call list.
@@ -216,7 +218,9 @@ def build_report(
     )
     flagged = sum(bool(s.flags) for t in store.transcripts() if t.call_id in metadata for s in t.segments)
     customer = (
-        checklist_validity(store, checklists, stage_order=stage_order) if store.has_customer_data() else None
+        checklist_validity(store, checklists, stage_order=stage_order, repeat_days=repeat_days)
+        if store.has_customer_data()
+        else None
     )
     return ReportData(
         language=language or _majority_language(tally.languages),

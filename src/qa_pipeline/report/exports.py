@@ -23,6 +23,7 @@ from qa_pipeline.control.spreadsheets import cell_safe
 from qa_pipeline.control.workflow import agreement_report
 from qa_pipeline.models import HumanReview, Override, Scorecard
 from qa_pipeline.store.database import Store
+from qa_pipeline.voc.repeats import DEFAULT_REPEAT_DAYS, ContactHistory, contact_histories
 from qa_pipeline.voc.validity import Validity, checklist_validity
 
 Format = Literal["csv", "jsonl", "parquet"]
@@ -65,7 +66,8 @@ TABLES: dict[str, dict[str, str]] = {
     "voc": {
         "call_id": "str", "reason": "str", "reason_path": "str", "resolved": "str", "repeat_contact": "str",
         "repeat_cause": "str", "effort": "int", "sentiment_start": "str", "sentiment_end": "str",
-        "churn_risk": "str", "needs_human": "str", "stage": "str",
+        "churn_risk": "str", "needs_human": "str", "stage": "str", "repeat_by_customer": "str",
+        "previous_contact": "str",
     },
     "outcomes": {
         "call_id": "str", "customer_id": "str", "date": "str", "csat": "float", "nps": "float",
@@ -78,7 +80,7 @@ TABLES: dict[str, dict[str, str]] = {
     },
     "voc_journey": {
         "stage": "str", "reason_path": "str", "contacts": "int", "resolved": "float", "repeat": "float",
-        "mean_effort": "float", "churn_risk": "float",
+        "repeat_by_customer": "float", "mean_effort": "float", "churn_risk": "float",
     },
 }  # fmt: skip
 
@@ -88,7 +90,9 @@ PARQUET_ROWS = 10_000
 """Rows per Parquet row group: the writer holds one group in memory at a time."""
 
 
-def tables(store: Store, checklists: dict[str, Checklist]) -> Iterator[tuple[str, Iterator[Row]]]:
+def tables(
+    store: Store, checklists: dict[str, Checklist], repeat_days: int = DEFAULT_REPEAT_DAYS
+) -> Iterator[tuple[str, Iterator[Row]]]:
     """Each table's rows, read lazily from the store, in the order they are written: segments come
     before calls, since the one pass over transcripts also notes each call's channel for the calls
     table."""
@@ -101,9 +105,11 @@ def tables(store: Store, checklists: dict[str, Checklist]) -> Iterator[tuple[str
     yield "reviews", (_review_row(review) for review in reviews)
     yield "overrides", (_override_row(override) for override in store.overrides())
     yield "agreement", _agreement_rows(store, checklists) if reviews else iter([])
-    yield "voc", (_voc_row(record) for record in store.voc_records())
+    yield "voc", _voc_rows(store, repeat_days)
     yield "outcomes", (survey.model_dump() for survey in store.survey_answers())
-    validity = checklist_validity(store, checklists) if store.has_customer_data() else None
+    validity = (
+        checklist_validity(store, checklists, repeat_days=repeat_days) if store.has_customer_data() else None
+    )
     yield "item_effects", _effect_rows(validity)
     yield "voc_journey", _journey_rows(validity)
 
@@ -129,12 +135,23 @@ def _journey_rows(validity: Validity | None) -> Iterator[Row]:
             "contacts": row.contacts,
             "resolved": row.resolved.value,
             "repeat": row.repeat.value,
+            "repeat_by_customer": row.repeat_by_customer.value,
             "mean_effort": row.mean_effort,
             "churn_risk": row.churn_risk.value,
         }
 
 
-def _voc_row(record: dict[str, Any]) -> Row:
+def _voc_rows(store: Store, repeat_days: int) -> Iterator[Row]:
+    """Each conversation's VoC record, with its place in the customer's contact history (read only when
+    there are records: the history needs every call's metadata)."""
+    histories = None
+    for record in store.voc_records():
+        if histories is None:
+            histories = contact_histories({r.call_id: r.metadata for r in store.calls()}, repeat_days)
+        yield _voc_row(record, histories.get(record["call_id"]))
+
+
+def _voc_row(record: dict[str, Any], history: ContactHistory | None = None) -> Row:
     """One conversation's voice of the customer; a field a person should check is named in needs_human."""
     fields = ("resolved", "repeat_contact", "effort", "sentiment_start", "sentiment_end", "churn_risk")
     unsure = [name for name in ("reason", *fields) if record[name]["needs_human"]]
@@ -147,6 +164,8 @@ def _voc_row(record: dict[str, Any]) -> Row:
         "repeat_cause": repeat["evidence"] if repeat["value"] == "yes" else "",
         "needs_human": ",".join(unsure),
         "stage": record.get("stage") or "",
+        "repeat_by_customer": "" if history is None else ("yes" if history.is_repeat else "no"),
+        "previous_contact": (history.previous if history else None) or "",
     }
 
 
@@ -251,14 +270,18 @@ def _agreement_rows(store: Store, checklists: dict[str, Checklist]) -> Iterator[
 
 
 def export_tables(
-    store: Store, checklists: dict[str, Checklist], out: Path, fmt: Format
+    store: Store,
+    checklists: dict[str, Checklist],
+    out: Path,
+    fmt: Format,
+    repeat_days: int = DEFAULT_REPEAT_DAYS,
 ) -> dict[str, tuple[Path, int]]:
     """Every table written to OUT/<table>.<format> row by row as it is read from the store; returns each
-    file and its row count, in the order of `TABLES`."""
+    file and its row count, in the order of `TABLES`. `repeat_days`: the window of a repeat contact."""
     out.mkdir(parents=True, exist_ok=True)
     writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt]
     written = {}
-    for name, rows in tables(store, checklists):
+    for name, rows in tables(store, checklists, repeat_days):
         path = out / f"{name}.{fmt}"
         columns = list(TABLES[name])
         written[name] = (path, writer(path, name, ({c: row.get(c) for c in columns} for row in rows)))

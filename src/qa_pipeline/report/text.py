@@ -121,7 +121,10 @@ TEXT: dict[str, dict[str, str]] = {
         "reason": "Reason",
         "queue": "Queue",
         "fcr": "Resolved in this contact",
-        "repeat_rate": "Repeat contact",
+        "repeat_rate": "Repeat contact (said)",
+        "repeat_history": "Repeat by contact history",
+        "repeat_history_note": "Repeat by contact history: the same customer_id contacted us within {days} "
+        "days before (over contacts with a customer id and a date).",
         "effort": "Mean effort (1-5)",
         "sentiment_better": "Sentiment better at the end",
         "sentiment_worse": "Sentiment worse at the end",
@@ -269,7 +272,10 @@ TEXT: dict[str, dict[str, str]] = {
         "reason": "Причина",
         "queue": "Очередь",
         "fcr": "Решено в этом обращении",
-        "repeat_rate": "Повторное обращение",
+        "repeat_rate": "Повторное обращение (со слов)",
+        "repeat_history": "Повторное по истории обращений",
+        "repeat_history_note": "Повторное по истории обращений: тот же customer_id обращался за {days} "
+        "дн. до этого (среди обращений с идентификатором клиента и датой).",
         "effort": "Среднее усилие (1-5)",
         "sentiment_better": "Настроение к концу лучше",
         "sentiment_worse": "Настроение к концу хуже",

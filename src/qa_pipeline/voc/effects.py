@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from qa_pipeline.models import CallMetadata, Scorecard
 from qa_pipeline.voc.outcomes import SurveyAnswer
+from qa_pipeline.voc.repeats import DEFAULT_REPEAT_DAYS, contact_histories, day_of
 
 Outcome = Literal["csat", "nps", "repeat"]
 Floats = npt.NDArray[np.float64]
@@ -65,7 +66,9 @@ class EffectsReport(BaseModel):
 
 
 def call_outcomes(
-    surveys: Iterable[SurveyAnswer], metadata: Mapping[str, CallMetadata], repeat_days: int = 7
+    surveys: Iterable[SurveyAnswer],
+    metadata: Mapping[str, CallMetadata],
+    repeat_days: int = DEFAULT_REPEAT_DAYS,
 ) -> dict[str, dict[Outcome, float]]:
     """Each call's outcomes: its own survey answer, else its customer's answer given on or after it (the
     customer's latest call before the answer carries it); `repeat` is 1 when the same customer called
@@ -73,18 +76,17 @@ def call_outcomes(
     found: dict[str, dict[Outcome, float]] = defaultdict(dict)
     by_customer: dict[str, list[tuple[Date, str]]] = defaultdict(list)
     for call_id, meta in metadata.items():
-        when = _day(meta.date)
+        when = day_of(meta.date)
         if meta.customer_id and when:
             by_customer[meta.customer_id].append((when, call_id))
     for calls in by_customer.values():
         calls.sort()
-        for index, (when, call_id) in enumerate(calls):
-            later = [d for d, _ in calls[index + 1 :] if 0 <= (d - when).days <= repeat_days]
-            found[call_id]["repeat"] = 1.0 if later else 0.0
+    for call_id, history in contact_histories(metadata, repeat_days).items():
+        found[call_id]["repeat"] = 1.0 if history.repeated else 0.0
     for survey in surveys:
         target = survey.call_id
         if target is None and survey.customer_id in by_customer:
-            answered = _day(survey.date)
+            answered = day_of(survey.date)
             before = [c for d, c in by_customer[survey.customer_id] if answered is None or d <= answered]
             target = before[-1] if before else None
         if target is None or target not in metadata:
@@ -190,10 +192,3 @@ def _bootstrap(
         weighted += weight * (f - p)
         total += weight
     return weighted / total
-
-
-def _day(text: str | None) -> Date | None:
-    try:
-        return Date.fromisoformat(text[:10]) if text else None
-    except ValueError:
-        return None

@@ -19,6 +19,7 @@ from qa_pipeline.models import CallMetadata, Scorecard
 from qa_pipeline.store.database import Store
 from qa_pipeline.voc.effects import CONFIDENCE, EffectsReport, Outcome, call_outcomes, item_effects
 from qa_pipeline.voc.outcomes import TeamEnps
+from qa_pipeline.voc.repeats import DEFAULT_REPEAT_DAYS
 from qa_pipeline.voc.summary import VocSummary, voc_summary
 
 MIN_TEAMS = 8  # team-periods needed before a correlation across them says anything
@@ -64,7 +65,7 @@ def checklist_validity(
     store: Store,
     checklists: dict[str, Checklist],
     *,
-    repeat_days: int = 7,
+    repeat_days: int = DEFAULT_REPEAT_DAYS,
     stage_order: list[str] | None = None,
     reps: int = 2000,
     seed: int = 0,
@@ -91,7 +92,7 @@ def checklist_validity(
     effects = item_effects(cards, outcomes, strata, adjusted_for=["reason", "queue"], reps=reps, seed=seed)
     enps = store.team_enps()
     return Validity(
-        voc=voc_summary(store, stage_order),
+        voc=voc_summary(store, stage_order, repeat_days),
         effects=effects,
         ex_cx=ex_cx(enps, cards, outcomes, metadata, reps=reps, seed=seed),
         sources=sorted({s.source for s in surveys if s.source} | {e.source for e in enps if e.source}),
