@@ -183,7 +183,10 @@ def run_demo(
     if judge is not None and isinstance(judge.backend, ItemBackend) and transcription.transcribed_ids:
         customer = _customer(store, seeds, by_id, judge.backend, transcription.transcribed_ids, options.force)
     # The demo's checklists share item ids across languages, so items are pooled like its trust map.
-    report = write_html_report(build_report(store, by_id, rule=rule, pool_items=True), workspace.report)
+    validity = customer.validity if customer is not None else None
+    report = write_html_report(
+        build_report(store, by_id, rule=rule, pool_items=True, customer=validity), workspace.report
+    )
     return DemoResult(
         transcription=transcription,
         calls=calls,

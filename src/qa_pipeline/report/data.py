@@ -198,10 +198,12 @@ def build_report(
     max_calls: int = 200,
     stage_order: list[str] | None = None,
     repeat_days: int = DEFAULT_REPEAT_DAYS,
+    customer: Validity | None = None,
 ) -> ReportData:
     """Every figure from one streaming pass over the store's scorecards, holding a few numbers per call;
     only the `max_calls` entries needing attention most are read again in full for the call list.
-    `stage_order`: the customer journey's stages in order, for the VoC section's journey table."""
+    `stage_order`: the customer journey's stages in order, for the VoC section's journey table;
+    `customer`: that section's figures where the caller has just computed them (else computed here)."""
     metadata, hours = _calls_in_period(store, period)
     overrides = overrides_by_card(store.overrides())
     tally = _Tally(checklists, _reviews_by_card(store.human_reviews()))
@@ -217,11 +219,8 @@ def build_report(
         else None
     )
     flagged = sum(bool(s.flags) for t in store.transcripts() if t.call_id in metadata for s in t.segments)
-    customer = (
-        checklist_validity(store, checklists, stage_order=stage_order, repeat_days=repeat_days)
-        if store.has_customer_data()
-        else None
-    )
+    if customer is None and store.has_customer_data():
+        customer = checklist_validity(store, checklists, stage_order=stage_order, repeat_days=repeat_days)
     return ReportData(
         language=language or _majority_language(tally.languages),
         period=period,
