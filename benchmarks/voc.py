@@ -1,5 +1,6 @@
 """Benchmark the voice-of-the-customer stage on its labelled evaluation set (`seeds/voc/`, 40 written
-conversations, English and Russian; never used to tune the rules or the confidence cut).
+conversations, English and Russian; never used to tune the rules, the methods or the confidence cut), or
+on its development set (`seeds/voc/dev/`, 24 conversations: the one methods are tuned on).
 
 Prints agreement with the labels per field and language with Wilson intervals: reason (the label is a
 taxonomy id; a top-level label is matched by the path's first id, a leaf by its last), resolved,
@@ -8,6 +9,7 @@ many answers were left to a person (needs_human), with the agreement on the rest
 
     python benchmarks/voc.py                              # bundled Qwen2.5-1.5B on llama.cpp
     python benchmarks/voc.py --model bundled:smollm2 --limit 4
+    python benchmarks/voc.py --set dev                    # the development set
 """
 
 from __future__ import annotations
@@ -74,14 +76,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--limit", type=int, default=0, help="the first N conversations of each language")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--set", choices=["test", "dev"], default="test", help="evaluation or development set")
     args = parser.parse_args()
+    folder = REPO / "seeds" / "voc" / ("dev" if args.set == "dev" else "")
     backend = make_judge_backend(JudgeOptions(backend="llama", model=args.model, threads=args.threads))
     taxonomies = {t.id: t for t in shipped_taxonomies()}
     tally: dict[tuple[str, str], list[int]] = defaultdict(
         lambda: [0, 0, 0, 0]
     )  # right, n, unsure, right-of-sure
     seconds, count = 0.0, 0
-    for path in sorted((REPO / "seeds" / "voc").glob("conversations-*.yaml")):
+    for path in sorted(folder.glob("conversations-*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         taxonomy = taxonomies[data["taxonomy"]]
         for conversation in data["conversations"][: args.limit or None]:
@@ -119,13 +123,19 @@ def main() -> None:
     if args.json:
         print(
             json.dumps(
-                {"model": args.model, "seconds_per_conversation": seconds / max(1, count), "rows": rows},
+                {
+                    "model": args.model,
+                    "set": args.set,
+                    "seconds_per_conversation": seconds / max(1, count),
+                    "rows": rows,
+                },
                 indent=2,
             )
         )
         return
     each = seconds / max(1, count)
-    print(f"model {args.model}; {count} conversations, {each:.1f} s each; set seeds/voc (test)")
+    where = "seeds/voc/dev (development)" if args.set == "dev" else "seeds/voc (test)"
+    print(f"model {args.model}; {count} conversations, {each:.1f} s each; set {where}")
     head = ("field", "lang", "right", "agreement", "95% interval", "unsure", "when sure")
     print("{:<16} {:<4} {:>9} {:>9} {:>15} {:>6} {:>9} goal".format(*head))
     for r in rows:
