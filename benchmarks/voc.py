@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--limit", type=int, default=0, help="the first N conversations of each language")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--set", choices=["test", "dev"], default="test", help="evaluation or development set")
+    parser.add_argument("--set", choices=["test", "dev"], default="test", help="evaluation or dev set")
     args = parser.parse_args()
     folder = REPO / "seeds" / "voc" / ("dev" if args.set == "dev" else "")
     backend = make_judge_backend(JudgeOptions(backend="llama", model=args.model, threads=args.threads))
