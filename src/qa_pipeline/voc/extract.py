@@ -14,14 +14,22 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from qa_pipeline.embeddings import default_embedder
 from qa_pipeline.judging.backends import ItemBackend
 from qa_pipeline.judging.item_prompt import ItemQuestion, build_conversation
 from qa_pipeline.judging.prompt import prompt_environment, prompt_hash
 from qa_pipeline.models import Segment, Transcript
+from qa_pipeline.voc.answer_bias import calibrated, leanings
+from qa_pipeline.voc.reason_shortlist import SHORTLIST_VERSION, shortlist
 from qa_pipeline.voc.taxonomy import OTHER, Reason, Taxonomy
 
 VOC_PROMPT = "voc-v1"
 MIN_CONFIDENCE = 0.6
+# Fields whose answers have the model's content-free leaning divided out (answer_bias). Chosen on the
+# development set (seeds/voc/dev, 24 conversations, bundled 1.5B judge), right answers raw -> calibrated:
+# resolved 12 -> 18, sentiment_end 11 -> 15; left raw: sentiment_start 13 -> 13, effort within one
+# 19 -> 13, repeat_contact 18 -> 3 of 22, churn_risk 21 -> 13 of 23 (rules decided the others).
+CALIBRATED: tuple[str, ...] = ("resolved", "sentiment_end")
 LONG_HOLD_SECONDS = 60.0
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -126,7 +134,13 @@ def extract_voc(
     backend: ItemBackend,
     *,
     min_confidence: float = MIN_CONFIDENCE,
+    shortlist_reasons: bool = True,
+    calibrate: tuple[str, ...] = CALIBRATED,
 ) -> VocRecord:
+    """`shortlist_reasons`: the judge chooses the reason among the few that sentence embeddings find
+    closest (`reason_shortlist`), where the bundled e5 is installed; otherwise (or False) it chooses a
+    top-level reason, then one of its children. `calibrate`: the fields whose answers have the model's
+    leaning divided out (`answer_bias`)."""
     customer = [s for s in transcript.segments if s.speaker in ("customer", "unknown")]
     moments = _effort_moments(transcript)
     repeat_rule = _phrase(customer, REPEAT_PHRASES)
@@ -135,7 +149,10 @@ def extract_voc(
         {c for c in taxonomy.competitors if any(c.lower() in s.text.lower() for s in customer)}
     )
 
-    top = _choice_question("reason", "Why did the customer get in touch?", taxonomy.reasons)
+    embed = default_embedder() if shortlist_reasons else None
+    candidates = shortlist(transcript, taxonomy, embed) if embed is not None else []
+    offered = [c.reason for c in candidates] if candidates else taxonomy.reasons
+    top = _choice_question("reason", "Why did the customer get in touch?", offered)
     questions = [
         top,
         _question(
@@ -183,11 +200,18 @@ def extract_voc(
         )
     conversation = build_conversation(transcript, questions, VOC_PROMPT)
     answers = dict(zip((q.key for q in questions), backend.answer_items(conversation), strict=True))
+    if calibrate:
+        fixed = [q for q in questions if q.key in calibrate]
+        leaning = leanings(backend, transcript.language, fixed, VOC_PROMPT)
+        answers.update({k: calibrated(answers[k], leaning[k]) for k in leaning})
     fields = {key: _field(probabilities, min_confidence) for key, probabilities in answers.items()}
 
     reason_field, path = fields["reason"], [str(fields["reason"].value)]
+    picked = next((c for c in candidates if c.reason.id == reason_field.value), None)
+    if picked is not None:
+        path = list(picked.path)
     chosen = next((r for r in taxonomy.reasons if r.id == reason_field.value), None)
-    if chosen is not None and chosen.children:
+    if not candidates and chosen is not None and chosen.children:
         sub = _choice_question(
             "reason", f"Which of these fits best? ({chosen.label})", chosen.children, other=False
         )
@@ -233,6 +257,17 @@ _SENTIMENTS: dict[str | int, list[str]] = {
     "neutral": ["neutral"],
     "positive": ["positive"],
 }
+
+
+def reason_method(shortlist_reasons: bool = True) -> str:
+    """How reasons are chosen, for the VoC cache key: a record made one way is not current the other."""
+    embed = default_embedder() if shortlist_reasons else None
+    return f"{SHORTLIST_VERSION}+{embed.name}" if embed is not None else "two-step"
+
+
+def voc_method(shortlist_reasons: bool = True, calibrate: tuple[str, ...] = CALIBRATED) -> str:
+    """Everything besides the prompt and model that decides a record, for the VoC cache key."""
+    return f"reasons={reason_method(shortlist_reasons)};calibrated={','.join(sorted(calibrate)) or '-'}"
 
 
 def _question(

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from qa_pipeline.judging.backends import ItemBackend
 from qa_pipeline.judging.prompt import prompt_hash
 from qa_pipeline.store.database import Store
-from qa_pipeline.voc.extract import VOC_PROMPT, VocRecord, extract_voc
+from qa_pipeline.voc.extract import VOC_PROMPT, VocRecord, extract_voc, voc_method
 from qa_pipeline.voc.review import voc_checklist, voc_scorecard
 from qa_pipeline.voc.taxonomy import Taxonomy, taxonomy_for
 
@@ -33,6 +33,7 @@ def voc_cache_key(transcript_json: str, taxonomy: Taxonomy, backend: ItemBackend
             "taxonomy": taxonomy.model_dump(mode="json"),
             "model": getattr(backend, "model_id", "?"),
             "prompt": prompt_hash(VOC_PROMPT),
+            "method": voc_method(),
         },
         sort_keys=True,
         ensure_ascii=False,
