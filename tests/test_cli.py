@@ -22,8 +22,8 @@ TINY = ["--whisper-model", "bundled:tiny.en", "--language", "en", "--device", "c
 
 @pytest.fixture
 def calls(tmp_path: Path, seeds: Path) -> Path:
-    """Two short real calls, one broken file and one empty file."""
-    folder = tmp_path / "calls"
+    """Two short real calls, one broken file and one empty file, in a folder with a long name."""
+    folder = tmp_path / "calls-from-the-october-archive-of-the-second-site"
     folder.mkdir()
     for name in ("en08_prompt_injection.ogg", "en03_no_identification.ogg"):
         shutil.copy(seeds / "audio" / name, folder / name)
@@ -54,6 +54,10 @@ def test_batch_with_bad_files_finishes_the_good_ones(tmp_path: Path, calls: Path
     assert code == 1  # some inputs failed
     assert "broken.mp3" in output and "not a readable audio file" in output
     assert "empty.wav" in output and "file is empty" in output
+    # each problem on one line with its whole path, however long (a terminal would wrap it, not us)
+    lines = output.splitlines()
+    for name in ("broken.mp3", "empty.wav"):
+        assert any(str(calls / name) in line for line in lines), output
     assert "2 transcribed, 0 cached, 2 failed" in output
     transcript = json.loads((out / "en08_prompt_injection.json").read_text())
     assert {"call_id", "duration", "language", "segments", "model", "options"} <= transcript.keys()

@@ -69,6 +69,7 @@ def assert_valid_scorecard(card: Scorecard, checklist: Checklist) -> None:
     assert card.complete == all(not v.needs_human for v in card.verdicts)
 
 
+@pytest.mark.slow  # a padded batch of two whole scorecards from the real model: 1.5-3 minutes on two cores
 def test_the_local_model_scores_a_batch_of_calls_against_different_checklists(
     smollm2: TransformersBackend, transcript: Transcript
 ) -> None:

@@ -29,25 +29,27 @@ def terminal_track(show_progress: bool) -> Track:
 
 
 def _print_trouble(item: object) -> None:
+    """One line per problem, never wrapped: a long path stays whole, to copy or grep."""
     if isinstance(item, CallResult | ScoreResult) and item.status == "claimed":
         # settled: its holder stopped renewing the claim, so this run cannot tell whether it will finish
         stderr.print(
             f"[red]left to a stalled worker[/red] {item.call_id}: {item.reason}; run again after that to "
             "take it over",
             highlight=False,
+            soft_wrap=True,
         )
     elif isinstance(item, CallResult):
         if item.status == "failed":
-            stderr.print(f"[red]failed[/red] {item.reason}", highlight=False)
+            stderr.print(f"[red]failed[/red] {item.reason}", highlight=False, soft_wrap=True)
         elif item.reason:
-            stderr.print(f"[yellow]warning[/yellow] {item.reason}", highlight=False)
+            stderr.print(f"[yellow]warning[/yellow] {item.reason}", highlight=False, soft_wrap=True)
     elif isinstance(item, ScoreResult) and item.status in ("failed", "skipped"):
-        stderr.print(f"[red]{item.status}[/red] {item.call_id}: {item.reason}", highlight=False)
+        stderr.print(f"[red]{item.status}[/red] {item.call_id}: {item.reason}", highlight=False, soft_wrap=True)
 
 
 def print_input_problems(run: TranscriptionRun) -> None:
     for problem in run.problems:
-        stderr.print(f"[red]skipped[/red] {problem.source}: {problem.reason}", highlight=False)
+        stderr.print(f"[red]skipped[/red] {problem.source}: {problem.reason}", highlight=False, soft_wrap=True)
 
 
 def print_transcription_summary(run: TranscriptionRun) -> None:
