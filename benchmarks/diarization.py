@@ -8,9 +8,10 @@ timed on its own, so the figures are the step the pipeline adds:
 - word attribution: share of the mono transcript's words given to the right role (agent/customer), and
   to the right speaker whatever the role (the clusters mapped to channels the best way);
 - role: whether the speaker labelled agent is the agent;
-- diarization error rate (missed + false alarm + confusion over reference speech, 10 ms frames, the
-  speakers mapped one to one the best way) against the stereo pipeline's own per-channel words, and on
-  pyannote's `sample.wav` against its `sample.rttm`; collar 0 and 0.25 s;
+- diarization error rate of the pipeline's speaker turns (missed + false alarm + confusion over
+  reference speech, 10 ms frames, the speakers mapped one to one the best way) against each channel's
+  voice activity (what each side said, heard on its own), and on pyannote's `sample.wav` against its
+  `sample.rttm`; collar 0 and 0.25 s;
 - seconds per audio minute of the step, beside the transcription's own.
 
 Sets, said apart in the output: `dev` is the demo calls (synthesised voices; the constants of
@@ -38,18 +39,18 @@ import numpy.typing as npt
 from phone_call import real_phone_call  # benchmarks/ is the script's folder
 from scipy.optimize import linear_sum_assignment
 
-from qa_pipeline.models import Call, CallMetadata, Segment, Transcript
+from qa_pipeline.models import Call, CallMetadata, SpeakerTurn, Transcript
 from qa_pipeline.transcription.audio import SAMPLE_RATE, decode_call
 from qa_pipeline.transcription.ingest import CallSource, discover_inputs, probe_call
 from qa_pipeline.transcription.speakers import find_speakers
 from qa_pipeline.transcription.timings import call_timings, merge
 from qa_pipeline.transcription.transcribe import TranscribeOptions, Transcriber
+from qa_pipeline.transcription.voice_activity import speech_regions
 from qa_pipeline.transcription.whisper_models import cache_root
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_AUDIO = REPO.parent / "shared" / "data" / "audio"
 FRAME = 0.01
-TURN_GAP = 0.5
 Spans = dict[str, list[tuple[float, float]]]
 
 
@@ -106,13 +107,12 @@ def word_truth(
     return truth
 
 
-def spans_by_speaker(segments: list[Segment]) -> Spans:
-    """Each speaker's talk as turns: words closer than TURN_GAP joined, as a reference RTTM draws them."""
-    words: Spans = {}
-    for segment in segments:
-        for word in segment.words or []:
-            words.setdefault(segment.speaker, []).append((word.start, word.end))
-    return {speaker: merge(spans, TURN_GAP) for speaker, spans in words.items()}
+def turn_spans(turns: list[SpeakerTurn]) -> Spans:
+    """The pipeline's speaker turns (voice activity split at speaker changes) as each speaker's spans."""
+    spans: Spans = {}
+    for turn in turns:
+        spans.setdefault(turn.speaker, []).append((turn.start, turn.end))
+    return {speaker: merge(found) for speaker, found in spans.items()}
 
 
 def diarization_error(reference: Spans, hypothesis: Spans, duration: float, collar: float = 0.0) -> float:
@@ -179,8 +179,8 @@ def evaluate_stereo(
     speaker_accuracy = _best_mapping_accuracy([who for *_, who in words], truth)
     agent_words = [t for (_, _, who), t in zip(words, truth, strict=True) if who == "agent"]
     role_right = bool(agent_words) and np.mean(np.array(agent_words) == 0) > 0.5
-    reference = spans_by_speaker(stereo_transcript.segments)
-    hypothesis = spans_by_speaker(segments)
+    reference = {"agent": speech_regions(left), "customer": speech_regions(right)}
+    hypothesis = turn_spans(diarization.turns)
     duration = unlabelled.duration
     return Row(
         set_name,
@@ -249,9 +249,9 @@ def pyannote_sample_der(plain: Transcriber, folder: Path) -> tuple[float, float,
     transcript, _ = _transcribed(plain, call, folder, "mono")
     audio = decode_call(folder / "sample.wav", 1).channels[0]
     started = time.perf_counter()
-    segments, _ = find_speakers(audio, transcript.segments, plain.speaker_encoder, (2, 2), call.metadata)
+    _, diarization = find_speakers(audio, transcript.segments, plain.speaker_encoder, (2, 2), call.metadata)
     seconds = time.perf_counter() - started
-    hypothesis = spans_by_speaker(segments)
+    hypothesis = turn_spans(diarization.turns)
     duration = transcript.duration
     return (
         diarization_error(reference, hypothesis, duration),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +13,21 @@ from qa_pipeline.checklist import load_checklist
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.models import CallMetadata, Diarization, Segment, Word
 from qa_pipeline.transcription.audio import SAMPLE_RATE, decode_call
-from qa_pipeline.transcription.diarization import SpeakerTurns, WordSlot, split_segments, word_slots
+from qa_pipeline.transcription.diarization import (
+    SpeakerTurns,
+    WordSlot,
+    opening_speaker,
+    speaker_turns,
+    split_segments,
+    word_slots,
+)
 from qa_pipeline.transcription.ingest import CallSource, probe_call
 from qa_pipeline.transcription.speaker_encoder import SpeakerEncoder, encoder_available, mel_frames
 from qa_pipeline.transcription.speaker_roles import agent_speaker
 from qa_pipeline.transcription.speakers import find_speakers
+from qa_pipeline.transcription.timings import call_timings, merge, total
 from qa_pipeline.transcription.transcribe import TranscribeOptions, Transcriber
+from qa_pipeline.transcription.voice_activity import speech_regions
 
 needs_encoder = pytest.mark.skipif(
     not encoder_available(), reason="resemblyzer (the voice encoder) not installed"
@@ -172,6 +182,35 @@ def test_a_segment_is_cut_where_its_words_change_speaker() -> None:
     assert (result[1].start, result[1].end) == pytest.approx((1.2, 1.9))  # times from the words
     assert all(len({w.start for w in s.words}) == len(s.words) for s in result)
     assert isinstance(slots[0], WordSlot)
+
+
+def test_speech_regions_are_cut_between_the_words_of_two_speakers() -> None:
+    segments = [_segment([(0.0, " Hello,"), (0.4, " how"), (0.8, " can"), (1.2, " I"), (1.6, " help?")]),
+                _segment([(2.5, " My"), (2.9, " card")])]  # fmt: skip
+    slots = word_slots(segments)
+    turns = SpeakerTurns(slots, [0, 0, 0, 0, 0, 1, 1], [1.0] * 7, 2, 0.3, False)
+    # one region holds both people (no pause the detector heard), a later one holds no word at all
+    regions = [(0.0, 3.3), (5.0, 5.4)]
+    assert speaker_turns(regions, turns) == [
+        (0.0, pytest.approx((1.9 + 2.5) / 2), 0),  # halfway between "help?" and "My"
+        (pytest.approx(2.2), 3.3, 1),
+        (5.0, 5.4, 1),  # a "mm" Whisper did not write goes to the nearest word's speaker
+    ]
+
+
+def test_one_misheard_hello_does_not_decide_who_opened_the_call() -> None:
+    segments = [
+        _segment([(0.0, " Hello."), (0.8, " Hello.")]),
+        _segment([(1.6, " Oh,"), (2.0, " hello,"), (2.4, " I"), (2.8, " didn't"), (3.2, " know")]),
+    ]
+    slots = word_slots(segments)
+    # the first "hello" was given to the second voice, which then speaks few of the opening words
+    turns = SpeakerTurns(slots, [0, 0, 1, 1, 1, 1, 1], [1.0] * 7, 2, 0.3, False)
+    assert opening_speaker(turns) == 1
+    roles = agent_speaker(
+        ["Hello. Hello.", "Oh, hello, I didn't know"], CallMetadata(), opening_speaker(turns)
+    )
+    assert roles.agent == 1 and roles.reason == "first speaker"
 
 
 @pytest.mark.parametrize(
@@ -351,3 +390,20 @@ def test_a_real_phone_conversation_mixed_to_mono_gets_its_two_speakers_back(
     best = max(counts[("agent", 0)] + counts[("customer", 1)], counts[("agent", 1)] + counts[("customer", 0)])
     assert diarization.speakers == 2
     assert best / len(words) >= 0.8
+    # No cues: the agent is whoever opened the call, the left channel (the first to speak).
+    assert counts[("agent", 0)] > counts[("agent", 1)]
+    # Speaker turns: one speaker at a time over what the voice-activity model heard, covering nearly all
+    # of what each channel holds on its own; talk time is measured on them.
+    heard = merge(speech_regions(left) + speech_regions(right))
+    turns = [(t.start, t.end) for t in diarization.turns]
+    assert all(end <= following for (_, end), (following, _) in pairwise(turns))
+    assert _covered(heard, merge(turns)) >= 0.95
+    timings = call_timings(segments, transcript.duration, diarization.turns)
+    speech = total(merge(turns))  # talk time joins a speaker's turns across pauses under half a second
+    assert speech <= sum(timings.talk_time.values()) <= speech * 1.05
+
+
+def _covered(reference: list[tuple[float, float]], spans: list[tuple[float, float]]) -> float:
+    """Share of the reference's seconds that the spans cover."""
+    inside = sum(max(0.0, min(b, d) - max(a, c)) for a, b in reference for c, d in spans)
+    return inside / total(reference)

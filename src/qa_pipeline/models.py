@@ -130,6 +130,15 @@ class Redaction(BaseModel):
     end: float
 
 
+class SpeakerTurn(BaseModel):
+    """A stretch of one speaker's speech in a mono recording: what the voice-activity model heard as
+    speech, cut where the words change speaker, so that no second of speech counts for two people."""
+
+    start: float
+    end: float
+    speaker: Speaker
+
+
 class Diarization(BaseModel):
     """How the speakers of a mono recording were told apart, and how sure that is.
 
@@ -147,6 +156,9 @@ class Diarization(BaseModel):
     role_confidence: float = Field(ge=0, le=1)
     role_reason: str
     doubts: list[Literal["speakers", "roles"]] = Field(default_factory=list)
+    turns: list[SpeakerTurn] = Field(
+        default_factory=list, description="who spoke when; talk time and silences are measured on these"
+    )
 
 
 class Transcript(BaseModel):

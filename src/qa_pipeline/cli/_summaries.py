@@ -44,12 +44,16 @@ def _print_trouble(item: object) -> None:
         elif item.reason:
             stderr.print(f"[yellow]warning[/yellow] {item.reason}", highlight=False, soft_wrap=True)
     elif isinstance(item, ScoreResult) and item.status in ("failed", "skipped"):
-        stderr.print(f"[red]{item.status}[/red] {item.call_id}: {item.reason}", highlight=False, soft_wrap=True)
+        stderr.print(
+            f"[red]{item.status}[/red] {item.call_id}: {item.reason}", highlight=False, soft_wrap=True
+        )
 
 
 def print_input_problems(run: TranscriptionRun) -> None:
     for problem in run.problems:
-        stderr.print(f"[red]skipped[/red] {problem.source}: {problem.reason}", highlight=False, soft_wrap=True)
+        stderr.print(
+            f"[red]skipped[/red] {problem.source}: {problem.reason}", highlight=False, soft_wrap=True
+        )
 
 
 def print_transcription_summary(run: TranscriptionRun) -> None:

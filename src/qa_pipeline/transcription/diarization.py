@@ -14,6 +14,7 @@ then go to people (judging reads `Transcript.diarization`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +39,7 @@ TEMPERATURE = 0.05  # cosine similarity differences -> log-odds for the Viterbi 
 SWITCH_COST = 2.0  # log-odds to change speaker between two words of running speech
 PAUSE_SWITCH_COST = 0.5  # ... after a pause of at least PAUSE seconds
 PAUSE = 0.25
+OPENING_WORDS = 10  # the stretch of a call whose main speaker "opened" it
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,45 @@ def _first_speaker_first(path: list[int], k: int) -> list[int]:
     order = list(dict.fromkeys(path))
     order += [s for s in range(k) if s not in order]
     return [order.index(s) for s in path]
+
+
+def speaker_turns(regions: list[tuple[float, float]], turns: SpeakerTurns) -> list[tuple[float, float, int]]:
+    """Each speech region split where its words change speaker, as (start, end, speaker index).
+
+    Between two words of different speakers the region is cut halfway; its edges go to its first and
+    last word's speaker; a region holding no word (a "mm" Whisper did not write) takes the speaker of the
+    nearest word."""
+    if not turns.slots:
+        return []
+    words = sorted(zip(turns.slots, turns.speakers, strict=True), key=lambda pair: pair[0].start)
+    result: list[tuple[float, float, int]] = []
+    for start, end in regions:
+        inside = [(slot, who) for slot, who in words if slot.end > start and slot.start < end]
+        if not inside:
+            middle = (start + end) / 2
+            nearest = min(words, key=lambda pair: abs((pair[0].start + pair[0].end) / 2 - middle))
+            result.append((start, end, nearest[1]))
+            continue
+        cursor, current = start, inside[0][1]
+        for (before, who_before), (after, who_after) in pairwise(inside):
+            if who_after != who_before:
+                cut = min(max((before.end + after.start) / 2, cursor), end)
+                if cut > cursor:
+                    result.append((cursor, cut, current))
+                cursor, current = cut, who_after
+        if end > cursor:
+            result.append((cursor, end, current))
+    return result
+
+
+def opening_speaker(turns: SpeakerTurns) -> int:
+    """Who opened the call: the speaker of most of its first OPENING_WORDS words, so that one
+    misattributed "hello" does not decide it; the earlier speaker on a tie."""
+    opening = turns.speakers[:OPENING_WORDS]
+    if not opening:
+        return 0
+    counts = {speaker: opening.count(speaker) for speaker in dict.fromkeys(opening)}
+    return max(counts, key=lambda speaker: counts[speaker])
 
 
 def split_segments(segments: list[Segment], turns: SpeakerTurns, labels: list[Speaker]) -> list[Segment]:

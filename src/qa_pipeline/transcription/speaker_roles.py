@@ -2,9 +2,9 @@
 
 Agents greet with the company, give their name, offer help and ask for details; customers say why they
 call and talk about "my" order or card. Each speaker's words are matched against such cues (Russian and
-English, plus the call's own company and agent name from the manifest), the one who opened the call gets a
-small head start, and the margin between the two gives a confidence. A manifest that knows the layout
-(`agent_speaker: first|second`) decides outright.
+English, plus the call's own company and agent name from the manifest), the one who opened the call (said
+most of its first words) gets a small head start, and the margin between the two gives a confidence. A
+manifest that knows the layout (`agent_speaker: first|second`) decides outright.
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ class Roles:
     reason: str
 
 
-def agent_speaker(texts: list[str], metadata: CallMetadata) -> Roles:
-    """`texts[i]`: all of speaker i's words, speakers numbered in order of first appearance."""
+def agent_speaker(texts: list[str], metadata: CallMetadata, opener: int = 0) -> Roles:
+    """`texts[i]`: all of speaker i's words; `opener`: the speaker who opened the call."""
     if metadata.agent_speaker is not None and len(texts) >= 2:
         return Roles(0 if metadata.agent_speaker == "first" else 1, 1.0, "manifest")
     scores = [_cue_score(text, metadata) for text in texts]
@@ -76,7 +76,7 @@ def agent_speaker(texts: list[str], metadata: CallMetadata) -> Roles:
         if scores[0] == 0:
             return Roles(None, 0.0, "one speaker, no cues")
         return Roles(0 if scores[0] > 0 else None, _sigmoid(abs(scores[0]) * ROLE_SCALE), "one speaker")
-    scores[0] += FIRST_SPEAKER_BONUS
+    scores[opener] += FIRST_SPEAKER_BONUS
     ranked = sorted(range(len(texts)), key=lambda i: scores[i], reverse=True)
     margin = scores[ranked[0]] - scores[ranked[1]]
     reason = "cues" if margin > FIRST_SPEAKER_BONUS else "first speaker"

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from qa_pipeline.models import CallMetadata, Diarization, Segment, Speaker
+from qa_pipeline.models import CallMetadata, Diarization, Segment, Speaker, SpeakerTurn
 from qa_pipeline.transcription.audio import SAMPLE_RATE, Audio
 from qa_pipeline.transcription.diarization import (
     SpeakerTurns,
     assign_speakers,
+    opening_speaker,
+    speaker_turns,
     speech_islands,
     split_segments,
     word_slots,
 )
 from qa_pipeline.transcription.speaker_encoder import ENCODER_ID, SpeakerEncoder
 from qa_pipeline.transcription.speaker_roles import MIN_ROLE_CONFIDENCE, agent_speaker
+from qa_pipeline.transcription.voice_activity import speech_regions
 
-DIARIZATION_VERSION = 1
+DIARIZATION_VERSION = 2  # 2: turns over voice activity, the opener by its first words
 
 
 def find_speakers(
@@ -35,7 +38,7 @@ def find_speakers(
     windows = encoder.embed(audio, speech_islands(slots, len(audio) / SAMPLE_RATE))
     turns = assign_speakers(slots, windows, speakers)
     texts = _texts_by_speaker(segments, turns)
-    roles = agent_speaker(texts, metadata)
+    roles = agent_speaker(texts, metadata, opening_speaker(turns))
     labels: list[Speaker] = [
         "unknown" if roles.agent is None else ("agent" if index == roles.agent else "customer")
         for index in range(turns.count)
@@ -53,6 +56,10 @@ def find_speakers(
         role_confidence=round(roles.confidence, 3),
         role_reason=roles.reason,
         doubts=doubts,
+        turns=[
+            SpeakerTurn(start=round(start, 3), end=round(end, 3), speaker=labels[index])
+            for start, end, index in speaker_turns(speech_regions(audio), turns)
+        ],
     )
     return split_segments(segments, turns, labels), diarization
 

@@ -1,7 +1,8 @@
 """Operational metrics from who spoke when: talk time, long silences, overtalk.
 
 Word timestamps are used where present because segment boundaries include the pauses Whisper swallows;
-segments the guard marked as known hallucinations are left out so invented text cannot hide a silence.
+segments the guard marked as known hallucinations are left out so invented text cannot hide a silence. A mono
+call whose speakers were told apart is measured on its speaker turns, which voice activity draws.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from qa_pipeline.models import CallTimings, Overtalk, Segment, Silence
+from qa_pipeline.models import CallTimings, Overtalk, Segment, Silence, SpeakerTurn
 
 MIN_SILENCE = 3.0
 MIN_OVERTALK = 1.0
@@ -18,13 +19,21 @@ _JOIN_GAP = 0.5  # pauses between words shorter than this are still one stretch 
 Interval = tuple[float, float]
 
 
-def call_timings(segments: list[Segment], duration: float) -> CallTimings:
+def call_timings(
+    segments: list[Segment], duration: float, turns: list[SpeakerTurn] | None = None
+) -> CallTimings:
+    """From the words of each speaker, or from a mono call's speaker `turns` where the speakers were told
+    apart (drawn over voice activity, they hold speech that word times miss)."""
     by_speaker: dict[str, list[Interval]] = defaultdict(list)
-    for segment in segments:
-        if "known_hallucination" in segment.flags:
-            continue
-        spans = [(w.start, w.end) for w in segment.words] or [(segment.start, segment.end)]
-        by_speaker[segment.speaker].extend(spans)
+    if turns:
+        for turn in turns:
+            by_speaker[turn.speaker].append((turn.start, turn.end))
+    else:
+        for segment in segments:
+            if "known_hallucination" in segment.flags:
+                continue
+            spans = [(w.start, w.end) for w in segment.words] or [(segment.start, segment.end)]
+            by_speaker[segment.speaker].extend(spans)
     talk = {speaker: merge(spans, _JOIN_GAP) for speaker, spans in by_speaker.items()}
 
     everyone = merge([span for spans in talk.values() for span in spans], _JOIN_GAP)

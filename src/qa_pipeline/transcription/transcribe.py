@@ -276,7 +276,7 @@ class Transcriber:
             language_probability=round(probability if language else 0.0, 4),
             channel_layout=decoded.layout,
             segments=segments,
-            timings=call_timings(segments, decoded.duration),
+            timings=call_timings(segments, decoded.duration, diarization.turns if diarization else None),
             model=self.model_ref.identity,
             options=options,
             audio_sha256=call.audio.sha256,
