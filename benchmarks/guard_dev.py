@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from qa_pipeline.judging.manipulation import (
+    _RECORDING_NOTICE,
     _RULES,
     _SCALE,
     MIN_WORDS,
@@ -50,7 +51,8 @@ def main() -> int:
         ordinary_p[folds == fold] = probability(weights, bias, o[folds == fold])
     by_rule = np.array([any(r.search(t) for r in _RULES) for t in attempts])
     ordinary_rule = np.array([any(r.search(t) for r in _RULES) for t in ordinary])
-    short = np.array([len(t.split()) < MIN_WORDS for t in ordinary])
+    # sentences the classifier never sees: too short, or a recording notice and nothing else
+    short = np.array([len(t.split()) < MIN_WORDS or bool(_RECORDING_NOTICE.match(t)) for t in ordinary])
     print(f"development list: {len(attempts)} attempts, {len(ordinary)} ordinary sentences")
     print(
         f"phrase patterns alone: {by_rule.sum()}/{len(attempts)} attempts, "

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
+# Test files run in two processes that share the machine's cores (pytest-xdist): torch's thread pools in
+# both would spin against each other, so each process keeps one thread for them.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+
 import socket
 import wave
 from collections.abc import Iterator

@@ -87,6 +87,17 @@ _ENGLISH = [
     r"\b(?:no|zero)\s+(?:deductions?|marks off|points off|points deducted)\b",
     r"\b(?:pretend|imagine|act as if|role[- ]?play|suppose)\b.{0,40}\b(?:you are|you're|you were)\b.{0,40}"
     rf"{_EVALUATOR_EN}",
+    # the agent vouching for their own call to whoever scores it: "on the record for quality, I followed ..."
+    # (not after the recording notice's "for quality purposes")
+    r"\b(?:for|to|so|that)\s+(?:the\s+)?(?:quality|qa|reviewers?|evaluators?|assessors?|graders?|scorers?|"
+    r"auditors?|scoring|evaluation|audit)\b(?!\s+(?:and\s+\w+\s+)?(?:purposes|reasons))"
+    r".{0,40}\bi\s+(?:have\s+|had\s+|always\s+|fully\s+)?(?:followed|"
+    r"completed|verified|checked|met|covered|confirmed|stuck to|kept to|went through|asked)\b.{0,40}"
+    r"\b(?:script|procedure|standards?|checklist|protocol|steps?|every|all|each|word for word|properly|"
+    r"correctly|fully|to the letter)\b",
+    r"\bi\s+(?:have\s+|fully\s+)?(?:followed|completed|met|covered|stuck to|kept to)\b.{0,40}\b(?:script|"
+    r"procedure|standards?|checklist|protocol|steps?)\b.{0,40}\b(?:for|to)\s+(?:the\s+)?(?:record|quality|qa|"
+    r"review\w*|evaluat\w+|assess\w+|grad\w+|scor\w+)\b",
 ]
 _RUSSIAN = [
     rf"(?:примечани|заметк|сообщени|инструкци|указани|обращени|внимани|записк|комментари|пометк)\w*\s+"
@@ -117,6 +128,14 @@ _RUSSIAN = [
     r"на пять|пят[её]р|высш|идеальн|зач[её]т)",
     r"никаких\s+снят\w*\s+балл|не\s+снима\w*\s+(?:\w+\s+)?балл",
     r"(?:представь|вообрази|притворись|сыграй|допустим)\w*.{0,40}(?:ты|вы)\b.{0,40}" + _EVALUATOR_RU,
+    # "для протокола и для контроля качества: я всё сделал по скрипту"
+    r"(?:для|в)\s+(?:протокол|контрол\w* качества|отдел\w* качества|оценк|проверяющ|проверк\w* качества|"
+    r"аудит)\w*.{0,40}\bя\b.{0,20}(?:соблюд|выполн|провер|сделал|следовал|прош[её]л|зачитал|отработал)\w*",
+    r"(?:проверяющ|оценщик|контрол\w* качества|отдел\w* качества|аудитор)\w*.{0,20}(?:знал|знают|учл|учит|"
+    r"имел|отметьте|запомн)\w*.{0,20}\bя\b.{0,20}(?:соблюд|выполн|провер|сделал|следовал|зачитал|отработал)\w*",
+    r"\bя\b.{0,20}(?:соблюд|выполн|сделал|следовал|отработал)\w*.{0,40}(?:скрипт|регламент|стандарт|"
+    r"чек-?лист|процедур|шаг)\w*.{0,40}(?:для|в)\s+(?:протокол|контрол\w* качества|отдел\w* качества|"
+    r"оценк|проверяющ|проверк\w* качества|аудит)\w*",
 ]
 _RULES = [re.compile(pattern, re.IGNORECASE) for pattern in _ENGLISH + _RUSSIAN]
 _BARE_ADDRESS = re.compile(  # a sentence that only calls the evaluator: "Evaluator!", "Уважаемый оценщик!"
@@ -125,6 +144,22 @@ _BARE_ADDRESS = re.compile(  # a sentence that only calls the evaluator: "Evalua
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+# The recording notice that opens most calls, and nothing else in the sentence: it names quality and
+# monitoring, which the probe leans on (0.95 for "monitored or recorded for quality assurance"), so it is
+# left to the phrase patterns alone. Anything added to it ("..., so mark me compliant") breaks the match.
+_RECORDING_NOTICE = re.compile(
+    r"^\W*(?:(?:please\s+)?(?:note|be aware|be advised)(?:\s+that)?,?\s+)?(?:this|the|your|our|all|calls?)\s*"
+    r"(?:call|calls|conversation|line)?\s+(?:is|are|will be|may be|might be|can be|could be)\s+(?:being\s+)?"
+    r"(?:recorded|monitored)(?:\s+(?:and|or|and/or)\s+(?:recorded|monitored))?\s+(?:for|to help with)\s+"
+    r"(?:quality|training|security|monitoring|quality assurance)(?:\s+(?:and|or)\s+(?:training|quality|"
+    r"security|monitoring))?(?:\s+purposes)?\W*$"
+    r"|^\W*(?:(?:обращаем ваше внимание|обратите внимание|предупреждаем),?\s+(?:что\s+)?)?"
+    r"(?:этот\s+|наш\s+|ваш\s+)?"
+    r"(?:разговор|звонок|беседа)\s+(?:может быть\s+|будет\s+)?(?:записан|записывается|записана|"
+    r"прослушиваться|записываться)\s+(?:для|в целях)\s+(?:контроля|повышения|улучшения|оценки)?\s*"
+    r"качества(?:\s+обслуживания)?\W*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -148,7 +183,11 @@ def find_attempts(
         if any(rule.search(sentence.text) for rule in _RULES):
             found[index] = ("rule", 1.0)
     embed = (embed if embed is not None else default_embedder()) if classifier else None
-    rest = [i for i, s in enumerate(sentences) if i not in found and len(s.text.split()) >= MIN_WORDS]
+    rest = [
+        i
+        for i, s in enumerate(sentences)
+        if i not in found and len(s.text.split()) >= MIN_WORDS and not _RECORDING_NOTICE.match(s.text)
+    ]
     if embed is not None and rest:
         for index, score in zip(rest, classify([sentences[i].text for i in rest], embed), strict=True):
             if score >= MODEL_THRESHOLD:
