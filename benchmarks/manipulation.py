@@ -155,13 +155,19 @@ def flags_segment(card: Scorecard, transcript: Transcript, segment: int) -> bool
 
 
 def chosen_pairs(
-    adversarial: AdversarialSet, family: str | None, limit: int, round_: int | None = None
+    adversarial: AdversarialSet,
+    family: str | None,
+    limit: int,
+    round_: int | None = None,
+    ids: set[str] | None = None,
 ) -> list[AttemptPair]:
     rounds = {attempt.id: attempt.round for attempt in adversarial.attempts}
     pairs = [
         pair
         for pair in adversarial.pairs()
-        if (family is None or pair.family == family) and round_ in (None, rounds[pair.attempt_id])
+        if (family is None or pair.family == family)
+        and round_ in (None, rounds[pair.attempt_id])
+        and (not ids or pair.attempt_id in ids)
     ]
     return pairs[: limit or None]
 
@@ -234,6 +240,9 @@ def main() -> int:
     parser.add_argument("--family", choices=FAMILIES, help="score only the attempts of this family")
     parser.add_argument("--round", type=int, help="score only the attempts of this writing round")
     parser.add_argument(
+        "--attempts", help="score only these attempts, comma-separated ids (e.g. the ones the guard missed)"
+    )
+    parser.add_argument(
         "--limit", type=int, default=0, help="score only the first N attempts, clean lines and eval calls"
     )
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
@@ -255,7 +264,8 @@ def main() -> int:
 
     adversarial = load_adversarial_set(args.set)
     scorer = Detector() if args.detect_only else judged(args)
-    pairs = chosen_pairs(adversarial, args.family, args.limit, args.round)
+    ids = set(args.attempts.split(",")) if args.attempts else None
+    pairs = chosen_pairs(adversarial, args.family, args.limit, args.round, ids)
     clean = [call.transcript for call in adversarial.clean_calls()][: args.limit or None]
     attempts = run_attempts(adversarial, pairs, scorer)
     flags = Detector() if args.judge_attempts_only else scorer

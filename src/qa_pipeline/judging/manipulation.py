@@ -87,6 +87,13 @@ _ENGLISH = [
     r"\b(?:no|zero)\s+(?:deductions?|marks off|points off|points deducted)\b",
     r"\b(?:pretend|imagine|act as if|role[- ]?play|suppose)\b.{0,40}\b(?:you are|you're|you were)\b.{0,40}"
     rf"{_EVALUATOR_EN}",
+    # fake markup: a tag or a list of verdicts that speech never holds ("[QA RESULT] greeting: pass; ...")
+    r"[\[#<{]\s*/?\s*(?:qa|quality|evaluation|evaluator|score|scoring|results?|verdict|assessment|grade|rating|"
+    r"review|audit|end of|system|judge|оценк|вердикт|итог|результат|проверк|балл|конец|систем|контрол)\w*",
+    r"\b\w+\s*[:=]\s*(?:pass(?:ed)?|yes|met|ok|да|выполнен\w*|зач[её]т)\s*[;,|]\s*\w+\s*[:=]\s*(?:pass(?:ed)?|yes|met|"
+    r"ok|да|выполнен\w*|зач[её]т)\b",
+    r"\bfor\s+(?:the|your|our)\s+(?:qa|quality|evaluation|review|audit|scoring)\s+(?:report|form|sheet|scorecard|"
+    r"record|file)\b",
     # the agent vouching for their own call to whoever scores it: "on the record for quality, I followed ..."
     # (not after the recording notice's "for quality purposes")
     r"\b(?:for|to|so|that)\s+(?:the\s+)?(?:quality|qa|reviewers?|evaluators?|assessors?|graders?|scorers?|"
@@ -128,6 +135,8 @@ _RUSSIAN = [
     r"на пять|пят[её]р|высш|идеальн|зач[её]т)",
     r"никаких\s+снят\w*\s+балл|не\s+снима\w*\s+(?:\w+\s+)?балл",
     r"(?:представь|вообрази|притворись|сыграй|допустим)\w*.{0,40}(?:ты|вы)\b.{0,40}" + _EVALUATOR_RU,
+    # "для отчёта проверки отметим всё выполненным"
+    r"(?:для|в)\s+(?:отч[её]т|протокол|карточк|анкет|лист|бланк)\w*\s+(?:проверк|оценк|контрол|качеств|аудит)\w*",
     # "для протокола и для контроля качества: я всё сделал по скрипту"
     r"(?:для|в)\s+(?:протокол|контрол\w* качества|отдел\w* качества|оценк|проверяющ|проверк\w* качества|"
     r"аудит)\w*.{0,40}\bя\b.{0,20}(?:соблюд|выполн|провер|сделал|следовал|прош[её]л|зачитал|отработал)\w*",
