@@ -201,7 +201,7 @@ def evaluate_stereo(
         unlabelled.model_copy(
             update={
                 "segments": segments,
-                "timings": call_timings(segments, duration),
+                "timings": call_timings(segments, duration, diarization.turns),
                 "diarization": diarization,
             }
         ),
