@@ -214,11 +214,19 @@ def speaker_turns(regions: list[tuple[float, float]], turns: SpeakerTurns) -> li
         return []
     words = sorted(zip(turns.slots, turns.speakers, strict=True), key=lambda pair: pair[0].start)
     result: list[tuple[float, float, int]] = []
-    for start, end in regions:
-        inside = [(slot, who) for slot, who in words if slot.end > start and slot.start < end]
+    first = 0  # regions come in order: the words before this one ended before the current region
+    for start, end in sorted(regions):
+        while first < len(words) and words[first][0].end <= start:
+            first += 1
+        inside = []
+        for slot, who in words[first:]:
+            if slot.start >= end:
+                break
+            inside.append((slot, who))
         if not inside:
             middle = (start + end) / 2
-            nearest = min(words, key=lambda pair: abs((pair[0].start + pair[0].end) / 2 - middle))
+            around = words[max(0, first - 1) : first + 1]
+            nearest = min(around, key=lambda pair: abs((pair[0].start + pair[0].end) / 2 - middle))
             result.append((start, end, nearest[1]))
             continue
         cursor, current = start, inside[0][1]
