@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from qa_pipeline.models import CallMetadata, Scorecard
 from qa_pipeline.voc.outcomes import SurveyAnswer
-from qa_pipeline.voc.repeats import DEFAULT_REPEAT_DAYS, contact_histories, day_of
+from qa_pipeline.voc.repeats import DEFAULT_REPEAT_DAYS, ContactHistory, contact_histories, day_of
 
 Outcome = Literal["csat", "nps", "repeat"]
 Floats = npt.NDArray[np.float64]
@@ -69,6 +69,7 @@ def call_outcomes(
     surveys: Iterable[SurveyAnswer],
     metadata: Mapping[str, CallMetadata],
     repeat_days: int = DEFAULT_REPEAT_DAYS,
+    histories: Mapping[str, ContactHistory] | None = None,
 ) -> dict[str, dict[Outcome, float]]:
     """Each call's outcomes: its own survey answer, else its customer's answer given on or after it (the
     customer's latest call before the answer carries it); `repeat` is 1 when the same customer called
@@ -81,7 +82,9 @@ def call_outcomes(
             by_customer[meta.customer_id].append((when, call_id))
     for calls in by_customer.values():
         calls.sort()
-    for call_id, history in contact_histories(metadata, repeat_days).items():
+    if histories is None:
+        histories = contact_histories(metadata, repeat_days)
+    for call_id, history in histories.items():
         found[call_id]["repeat"] = 1.0 if history.repeated else 0.0
     for survey in surveys:
         target = survey.call_id

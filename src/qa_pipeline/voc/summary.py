@@ -8,6 +8,7 @@ counted apart ("unsure"), not guessed into the figures."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from statistics import mean
 from typing import Any
 
@@ -15,8 +16,9 @@ from pydantic import BaseModel
 
 from qa_pipeline.control.agreement import Interval, wilson_interval
 from qa_pipeline.control.calibration import period_of
+from qa_pipeline.models import CallMetadata
 from qa_pipeline.store.database import Store
-from qa_pipeline.voc.repeats import DEFAULT_REPEAT_DAYS, contact_histories
+from qa_pipeline.voc.repeats import DEFAULT_REPEAT_DAYS, ContactHistory, contact_histories
 from qa_pipeline.voc.taxonomy import shipped_taxonomies
 
 SENTIMENT_RANK = {"negative": 0, "neutral": 1, "positive": 2}
@@ -61,14 +63,22 @@ NO_STAGE = "(no stage)"
 
 
 def voc_summary(
-    store: Store, stage_order: list[str] | None = None, repeat_days: int = DEFAULT_REPEAT_DAYS
+    store: Store,
+    stage_order: list[str] | None = None,
+    repeat_days: int = DEFAULT_REPEAT_DAYS,
+    *,
+    metadata: Mapping[str, CallMetadata] | None = None,
+    histories: Mapping[str, ContactHistory] | None = None,
 ) -> VocSummary:
     """`stage_order`: the journey's stages in order (default the shipped taxonomies'); others follow.
-    `repeat_days`: a contact from the same customer within this many days before is a repeat."""
+    `repeat_days`: a contact from the same customer within this many days before is a repeat.
+    `metadata` and `histories`: the store's, when the caller has read them already."""
     if stage_order is None:
         stage_order = list(dict.fromkeys(s for t in shipped_taxonomies() for s in t.stages))
-    metadata = {r.call_id: r.metadata for r in store.calls()}
-    histories = contact_histories(metadata, repeat_days)
+    if metadata is None:
+        metadata = {r.call_id: r.metadata for r in store.calls()}
+    if histories is None:
+        histories = contact_histories(metadata, repeat_days)
     by_group: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     by_stage: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
     causes: Counter[str] = Counter()

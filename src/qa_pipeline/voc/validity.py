@@ -19,7 +19,7 @@ from qa_pipeline.models import CallMetadata, Scorecard
 from qa_pipeline.store.database import Store
 from qa_pipeline.voc.effects import CONFIDENCE, EffectsReport, Outcome, call_outcomes, item_effects
 from qa_pipeline.voc.outcomes import TeamEnps
-from qa_pipeline.voc.repeats import DEFAULT_REPEAT_DAYS
+from qa_pipeline.voc.repeats import DEFAULT_REPEAT_DAYS, contact_histories
 from qa_pipeline.voc.summary import VocSummary, voc_summary
 
 MIN_TEAMS = 8  # team-periods needed before a correlation across them says anything
@@ -72,8 +72,9 @@ def checklist_validity(
 ) -> Validity:
     records = {r.call_id: r for r in store.calls()}
     metadata = {call_id: r.metadata for call_id, r in records.items()}
+    histories = contact_histories(metadata, repeat_days)  # once, for the outcomes and the summary
     surveys = list(store.survey_answers())
-    outcomes = call_outcomes(surveys, metadata, repeat_days)
+    outcomes = call_outcomes(surveys, metadata, repeat_days, histories)
     overrides = overrides_by_card(store.overrides())
     cards = []
     for card in store.scorecards(sorted(outcomes)):
@@ -92,7 +93,7 @@ def checklist_validity(
     effects = item_effects(cards, outcomes, strata, adjusted_for=["reason", "queue"], reps=reps, seed=seed)
     enps = store.team_enps()
     return Validity(
-        voc=voc_summary(store, stage_order, repeat_days),
+        voc=voc_summary(store, stage_order, repeat_days, metadata=metadata, histories=histories),
         effects=effects,
         ex_cx=ex_cx(enps, cards, outcomes, metadata, reps=reps, seed=seed),
         sources=sorted({s.source for s in surveys if s.source} | {e.source for e in enps if e.source}),
