@@ -25,7 +25,7 @@ from qa_pipeline.transcription.ingest import CallSource, probe_call
 from qa_pipeline.transcription.speaker_encoder import SpeakerEncoder, encoder_available, mel_frames
 from qa_pipeline.transcription.speaker_roles import agent_speaker
 from qa_pipeline.transcription.speakers import find_speakers
-from qa_pipeline.transcription.timings import call_timings, merge, total
+from qa_pipeline.transcription.timings import call_timings, intersect, merge, total
 from qa_pipeline.transcription.transcribe import TranscribeOptions, Transcriber
 from qa_pipeline.transcription.voice_activity import speech_regions
 
@@ -397,13 +397,7 @@ def test_a_real_phone_conversation_mixed_to_mono_gets_its_two_speakers_back(
     heard = merge(speech_regions(left) + speech_regions(right))
     turns = [(t.start, t.end) for t in diarization.turns]
     assert all(end <= following for (_, end), (following, _) in pairwise(turns))
-    assert _covered(heard, merge(turns)) >= 0.95
+    assert total(intersect(heard, merge(turns))) / total(heard) >= 0.95
     timings = call_timings(segments, transcript.duration, diarization.turns)
     speech = total(merge(turns))  # talk time joins a speaker's turns across pauses under half a second
     assert speech <= sum(timings.talk_time.values()) <= speech * 1.05
-
-
-def _covered(reference: list[tuple[float, float]], spans: list[tuple[float, float]]) -> float:
-    """Share of the reference's seconds that the spans cover."""
-    inside = sum(max(0.0, min(b, d) - max(a, c)) for a, b in reference for c, d in spans)
-    return inside / total(reference)

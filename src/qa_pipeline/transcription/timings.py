@@ -2,7 +2,7 @@
 
 Word timestamps are used where present because segment boundaries include the pauses Whisper swallows;
 segments the guard marked as known hallucinations are left out so invented text cannot hide a silence. A mono
-call whose speakers were told apart is measured on its speaker turns, which voice activity draws.
+call whose speakers were told apart is measured on its speaker turns, drawn over voice activity.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def call_timings(
     segments: list[Segment], duration: float, turns: list[SpeakerTurn] | None = None
 ) -> CallTimings:
     """From the words of each speaker, or from a mono call's speaker `turns` where the speakers were told
-    apart (drawn over voice activity, they hold speech that word times miss)."""
+    apart (drawn over voice activity with one speaker at a time, so no second counts for both)."""
     by_speaker: dict[str, list[Interval]] = defaultdict(list)
     if turns:
         for turn in turns:
