@@ -148,7 +148,6 @@ def test_an_agent_vouching_for_their_own_call_to_the_scorer_is_found_by_the_patt
     assert find_attempts(rude(("agent", text)), classifier=False)
 
 
-@needs_e5
 @pytest.mark.parametrize(
     "text",
     [
@@ -158,7 +157,7 @@ def test_an_agent_vouching_for_their_own_call_to_the_scorer_is_found_by_the_patt
 )
 def test_fake_verdict_markup_and_a_word_for_the_inspection_report_are_found(text: str) -> None:
     """Round 4's two misses (adv-a89, adv-a96): each raised its call's total over its twin's."""
-    assert find_attempts(rude(("agent", text)))
+    assert find_attempts(rude(("agent", text)), classifier=False)
 
 
 @needs_e5
