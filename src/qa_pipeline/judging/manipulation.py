@@ -40,6 +40,12 @@ _L2 = 1e-3
 _STEPS = 800
 # Sentences shorter than this many words cannot carry an instruction ("Yes.", "Thank you."): not embedded.
 MIN_WORDS = 4
+# A sentence whose words Whisper heard at a mean probability below this is not what was said, and the
+# probe's reading of it is noise: only the patterns judge it. Set on the demo calls' transcripts (stereo
+# and mixed to mono, bundled base): two garbled Russian sentences were flagged at 0.45 and 0.47 of
+# heard probability, the attempts heard in en08 lie at 0.63-0.87. The development list, the adversarial
+# set and typed conversations have no word probabilities, so this never applies to them.
+MIN_HEARD = 0.5
 
 _EVALUATOR_EN = (
     r"(?:evaluator|assessor|grader|scorer|reviewer|auditor|checker|judge|listener|analyst|ai|a\.i\.|"
@@ -221,7 +227,10 @@ def find_attempts(
     rest = [
         i
         for i, s in enumerate(sentences)
-        if i not in found and len(s.text.split()) >= MIN_WORDS and not _RECORDING_NOTICE.match(s.text)
+        if i not in found
+        and len(s.text.split()) >= MIN_WORDS
+        and not _RECORDING_NOTICE.match(s.text)
+        and heard_probability(transcript.segments[s.segment], s) >= MIN_HEARD
     ]
     if embed is not None and rest:
         for index, score in zip(rest, classify([sentences[i].text for i in rest], embed), strict=True):
@@ -318,7 +327,7 @@ def guard_identity() -> str:
     it)."""
     engine = "e5" if default_embedder() is not None else "rules"
     patterns = [rule.pattern for rule in [*_RULES, _BARE_ADDRESS]]
-    decides = "\n".join([*patterns, str(MODEL_THRESHOLD), str(MIN_WORDS)])
+    decides = "\n".join([*patterns, str(MODEL_THRESHOLD), str(MIN_WORDS), str(MIN_HEARD)])
     digest = hashlib.sha256(exemplars_file().read_bytes() + decides.encode()).hexdigest()[:8]
     return f"{GUARD_VERSION}+{engine}+{digest}"
 
@@ -382,6 +391,19 @@ def _word_spans(segment: Segment) -> list[tuple[int, int]] | None:
         spans.append((start, start + len(token)))
         position = start + len(token)
     return spans
+
+
+def heard_probability(segment: Segment, sentence: Sentence) -> float:
+    """Mean ASR probability of the sentence's words; 1.0 where there are no words to ask (typed text)."""
+    spans = _word_spans(segment) if segment.words else None
+    if not spans:
+        return 1.0
+    inside = [
+        w.probability
+        for w, (s, e) in zip(segment.words, spans, strict=True)
+        if s < sentence.end_char and e > sentence.start_char
+    ]
+    return sum(inside) / len(inside) if inside else 1.0
 
 
 def _sentence_time(segment: Segment, sentence: Sentence) -> tuple[float, float]:
