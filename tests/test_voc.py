@@ -87,6 +87,57 @@ def test_rules_decide_repeat_churn_and_the_moments_of_effort(small_model) -> Non
     assert record.reason_path[0] in {r.id for r in taxonomy.reasons} | {"other"}
 
 
+class _Answers:
+    """Answers each question from a table; a question the table does not name gets flat odds."""
+
+    model_id = "scripted"
+
+    def __init__(self, table: dict[str, dict[str | int, float]]) -> None:
+        self.table = table
+
+    def answer_items(self, conversation):  # type: ignore[no-untyped-def]
+        return [self.table.get(q.key, dict.fromkeys(q.options, 1.0)) for q in conversation.questions]
+
+
+def _calm_call() -> Transcript:
+    """The first two lines only, no hold: no moment of effort for the rules to hear."""
+    transcript = _transcript()
+    return transcript.model_copy(
+        update={
+            "segments": transcript.segments[:2],
+            "timings": CallTimings(
+                talk_time={}, silence_total=0, silences=[], overtalk_total=0, overtalks=[]
+            ),
+        }
+    )
+
+
+FLAT_EFFORT: dict[str | int, float] = {1: 0.2, 2: 0.22, 3: 0.27, 4: 0.24, 5: 0.07}  # as the 1.5B answers
+
+
+@pytest.mark.parametrize(("resolved", "effort"), [("yes", 2), ("partial", 3), ("no", 4)])
+def test_an_unclear_effort_answer_gives_way_to_what_the_resolution_implies(
+    resolved: str, effort: int
+) -> None:
+    odds: dict[str | int, float] = {answer: 0.05 for answer in ("yes", "no", "partial")}
+    backend = _Answers({"resolved": {**odds, resolved: 0.9}, "effort": FLAT_EFFORT})
+    taxonomy = taxonomy_for("en", shipped_taxonomies())
+    record = extract_voc(_calm_call(), taxonomy, backend, shortlist_reasons=False, calibrate=())  # type: ignore[arg-type]
+    assert record.effort_moments == []
+    assert record.effort.value == effort and f"resolved = {resolved}" in record.effort.evidence
+    assert not record.effort.needs_human  # as sure as the resolved answer it rests on
+
+
+def test_a_clear_effort_answer_stands_and_an_unclear_resolution_leaves_effort_to_a_person() -> None:
+    taxonomy = taxonomy_for("en", shipped_taxonomies())
+    sure = _Answers({"resolved": {"yes": 0.9, "no": 0.05, "partial": 0.05}, "effort": {5: 0.9, 1: 0.1}})
+    record = extract_voc(_calm_call(), taxonomy, sure, shortlist_reasons=False, calibrate=())  # type: ignore[arg-type]
+    assert record.effort.value == 5 and not record.effort.needs_human
+    unsure = _Answers({"resolved": {"yes": 0.4, "no": 0.35, "partial": 0.25}, "effort": FLAT_EFFORT})
+    record = extract_voc(_calm_call(), taxonomy, unsure, shortlist_reasons=False, calibrate=())  # type: ignore[arg-type]
+    assert record.effort.value == 2 and record.effort.needs_human
+
+
 def test_the_stage_is_cached_and_says_what_needs_a_person(small_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     store = Store(tmp_path / "qa.sqlite")
     for call_id in ("voc-1", "voc-2"):

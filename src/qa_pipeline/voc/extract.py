@@ -31,6 +31,12 @@ MIN_CONFIDENCE = 0.6
 # 19 -> 13, repeat_contact 18 -> 3 of 22, churn_risk 21 -> 13 of 23 (rules decided the others).
 CALIBRATED: tuple[str, ...] = ("resolved", "sentiment_end")
 LONG_HOLD_SECONDS = 60.0
+# Effort where the model's own answer is unclear, from whether the matter was resolved: customers whose
+# matter stays open report more effort (CES follows first-contact resolution). The bundled 1.5B's effort
+# answers carry nothing: on every development conversation its probabilities were flat (p(3) 0.25-0.29,
+# p(5) under 0.1) and 3 won, within one point of the label 19/24; from its resolved answer, 24/24.
+EFFORT_FROM_RESOLVED: dict[str, int] = {"yes": 2, "partial": 3, "no": 4}
+EFFORT_METHOD = "from-resolved-when-unclear"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 # Phrases that decide on their own (lower case; English and Russian).
@@ -224,7 +230,7 @@ def extract_voc(
                 "needs_human": reason_field.needs_human or child.needs_human,
             }
         )
-    effort = fields["effort"]
+    effort = _effort(fields["effort"], fields["resolved"])
     floor = min(5, 1 + len(moments))  # each moment of effort the rules heard raises the floor by one
     if isinstance(effort.value, int) and effort.value < floor:
         effort = effort.model_copy(update={"value": floor, "evidence": "; ".join(moments)})
@@ -267,7 +273,28 @@ def reason_method(shortlist_reasons: bool = True) -> str:
 
 def voc_method(shortlist_reasons: bool = True, calibrate: tuple[str, ...] = CALIBRATED) -> str:
     """Everything besides the prompt and model that decides a record, for the VoC cache key."""
-    return f"reasons={reason_method(shortlist_reasons)};calibrated={','.join(sorted(calibrate)) or '-'}"
+    calibrated_ = ",".join(sorted(calibrate)) or "-"
+    return f"reasons={reason_method(shortlist_reasons)};calibrated={calibrated_};effort={EFFORT_METHOD}"
+
+
+def _effort(asked: VocField, resolved: VocField) -> VocField:
+    """The model's effort answer where it is clear; otherwise the effort its resolved answer implies, as
+    sure as that answer."""
+    if (
+        not asked.needs_human
+        or not isinstance(resolved.value, str)
+        or resolved.value not in EFFORT_FROM_RESOLVED
+    ):
+        return asked
+    shown = "-" if asked.confidence is None else f"{asked.confidence:.2f}"
+    return VocField(
+        value=EFFORT_FROM_RESOLVED[resolved.value],
+        confidence=resolved.confidence,
+        source="llm",
+        evidence=f"from resolved = {resolved.value} (the model's own effort answer, {asked.value}, "
+        f"had {shown} of its probability)",
+        needs_human=resolved.needs_human,
+    )
 
 
 def _question(
