@@ -37,12 +37,6 @@ LONG_HOLD_SECONDS = 60.0
 # p(5) under 0.1) and 3 won, within one point of the label 19/24; from its resolved answer, 24/24.
 EFFORT_FROM_RESOLVED: dict[str, int] = {"yes": 2, "partial": 3, "no": 4}
 EFFORT_METHOD = "from-resolved-when-unclear"
-# Sentiment at the end is asked of the conversation's last quarter alone (at least ENDING_LINES lines), as
-# Contact Lens scores the last quarter: the whole conversation lets an angry opening colour the answer.
-# Development set, calibrated: 15/24 on the whole conversation, 17/24 on its last quarter, 16/24 on its
-# last third; the start asked of the first quarter stayed at 13/24, so it is asked of the whole.
-ENDING_LINES = 3
-ENDING_METHOD = "last-quarter"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 # Phrases that decide on their own (lower case; English and Russian).
@@ -185,13 +179,13 @@ def extract_voc(
             _SENTIMENTS,
             "negative, neutral or positive",
         ),
+        _question(
+            "sentiment_end",
+            "How did the customer feel at the end of the contact?",
+            _SENTIMENTS,
+            "negative, neutral or positive",
+        ),
     ]
-    ending = _question(
-        "sentiment_end",
-        "How did the customer feel at the end of the contact?",
-        _SENTIMENTS,
-        "negative, neutral or positive",
-    )
     if repeat_rule is None:
         questions.append(
             _question(
@@ -212,10 +206,6 @@ def extract_voc(
         )
     conversation = build_conversation(transcript, questions, VOC_PROMPT)
     answers = dict(zip((q.key for q in questions), backend.answer_items(conversation), strict=True))
-    [answers[ending.key]] = backend.answer_items(
-        build_conversation(_ending(transcript), [ending], VOC_PROMPT)
-    )
-    questions.append(ending)
     if calibrate:
         fixed = [q for q in questions if q.key in calibrate]
         leaning = leanings(backend, transcript.language, fixed, VOC_PROMPT)
@@ -284,16 +274,7 @@ def reason_method(shortlist_reasons: bool = True) -> str:
 def voc_method(shortlist_reasons: bool = True, calibrate: tuple[str, ...] = CALIBRATED) -> str:
     """Everything besides the prompt and model that decides a record, for the VoC cache key."""
     calibrated_ = ",".join(sorted(calibrate)) or "-"
-    return (
-        f"reasons={reason_method(shortlist_reasons)};calibrated={calibrated_};effort={EFFORT_METHOD};"
-        f"sentiment_end={ENDING_METHOD}"
-    )
-
-
-def _ending(transcript: Transcript) -> Transcript:
-    """The last quarter of the conversation's lines, at least ENDING_LINES of them."""
-    lines = max(ENDING_LINES, -(-len(transcript.segments) // 4))
-    return transcript.model_copy(update={"segments": transcript.segments[-lines:]})
+    return f"reasons={reason_method(shortlist_reasons)};calibrated={calibrated_};effort={EFFORT_METHOD}"
 
 
 def _effort(asked: VocField, resolved: VocField) -> VocField:
