@@ -343,6 +343,7 @@ def score_agreement(rows: list[Row], judge_model: str) -> None:
         lang: load_checklist(REPO / "checklists" / f"inbound-service-{lang}.yaml") for lang in ("en", "ru")
     }
     same = total = 0
+    by_language: dict[str, list[int]] = {}  # language -> [agreeing, items]
     for row in rows:
         if row.set != "dev":
             continue
@@ -353,6 +354,8 @@ def score_agreement(rows: list[Row], judge_model: str) -> None:
         agree = [item for item, answer in stereo_answers.items() if mono_answers.get(item) == answer]
         differ = sorted(set(stereo_answers) - set(agree))
         same, total = same + len(agree), total + len(stereo_answers)
+        tally = by_language.setdefault(row.stereo.language, [0, 0])
+        tally[0], tally[1] = tally[0] + len(agree), tally[1] + len(stereo_answers)
         print(
             f"dev   {row.call_id:24s} items agreeing mono/stereo {len(agree)}/{len(stereo_answers)}"
             f"  totals {stereo_card.total} / {mono_card.total}  differ: {', '.join(differ) or '-'}",
@@ -360,7 +363,8 @@ def score_agreement(rows: list[Row], judge_model: str) -> None:
         )
     print(
         f"\ndev: scorecards from the mono mix agree with the stereo ones on {same}/{total} items "
-        f"({same / max(1, total):.1%})"
+        f"({same / max(1, total):.1%}); "
+        + ", ".join(f"{lang} {a}/{n} ({a / max(1, n):.1%})" for lang, (a, n) in sorted(by_language.items()))
     )
 
 
