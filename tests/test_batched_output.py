@@ -80,3 +80,30 @@ def test_loops_are_told_by_how_well_the_text_compresses() -> None:
     said = segment(0, "Your next bill will go to twelve Mill Lane, and the final reading is booked.", 0.9)
     assert not is_loop(said)
     assert compression_ratio("") == 0.0
+
+
+def test_only_the_looped_utterance_of_a_batched_chunk_is_flagged_as_a_loop() -> None:
+    """Batched decoding gives one compression ratio per 30 s chunk; a chunk holding one looped number
+    (demo call en02: "It is 12,000,000,000,...") flagged every utterance cut from it, a customer's
+    ordinary sentences included."""
+    from types import SimpleNamespace
+
+    from qa_pipeline.transcription.transcribe import Transcriber
+
+    said = "Hello, I moved out last week and I need to update my address."
+    looped = "It is " + "000," * 40
+    tokens = [*said.split(), *looped.split()]
+    starts = [0.4 * i for i in range(len(said.split()))] + [
+        10.0 + 0.2 * i for i in range(len(looped.split()))
+    ]
+    words = [
+        SimpleNamespace(start=s, end=s + 0.15, word=" " + t, probability=0.8)
+        for s, t in zip(starts, tokens, strict=True)
+    ]
+    chunk = SimpleNamespace(
+        text=f" {said} {looped}", start=0.0, end=words[-1].end, words=words,
+        avg_logprob=-0.3, no_speech_prob=0.05, compression_ratio=3.39,
+    )  # fmt: skip
+    first, second = Transcriber._segments([chunk], "customer", utterances=True)
+    assert first.text == said and "repeated_phrase" not in first.flags
+    assert "repeated_phrase" in second.flags and second.compression_ratio > 2.4

@@ -20,7 +20,12 @@ from qa_pipeline.errors import ModelError, first_line
 from qa_pipeline.models import Call, Segment, Speaker, Transcript, Word
 from qa_pipeline.redaction import redact_transcript
 from qa_pipeline.transcription.audio import SAMPLE_RATE, Audio, DecodedCall, decode_call
-from qa_pipeline.transcription.batched_output import is_loop, skip_hallucinated_silence, split_at_pauses
+from qa_pipeline.transcription.batched_output import (
+    compression_ratio,
+    is_loop,
+    skip_hallucinated_silence,
+    split_at_pauses,
+)
 from qa_pipeline.transcription.guard import segment_flags
 from qa_pipeline.transcription.speaker_encoder import ENCODER_ID, SpeakerEncoder, encoder_available
 from qa_pipeline.transcription.speakers import DIARIZATION_VERSION, find_speakers
@@ -370,7 +375,9 @@ class Transcriber:
     def _segments(raw: Any, speaker: Speaker, offset: float = 0.0, utterances: bool = False) -> list[Segment]:
         """faster-whisper's segments (decoded lazily, here) as ours, with guard flags; times + offset.
 
-        `utterances`: split each at pauses between its words (batched decoding's 30 s segments)."""
+        `utterances`: split each at pauses between its words (batched decoding's 30 s segments). An
+        utterance's compression ratio is its own text's: the chunk's ratio, handed to every utterance cut
+        from it, flagged a whole 30 s of both people's speech as a loop for one looped number."""
         segments: list[Segment] = []
         previous: str | None = None
         for seg in raw:
@@ -394,6 +401,7 @@ class Transcriber:
                 text = raw_text.strip()
                 if not text:
                     continue
+                ratio = compression_ratio(text) if utterances and words else seg.compression_ratio
                 segments.append(
                     Segment(
                         speaker=speaker,
@@ -403,10 +411,8 @@ class Transcriber:
                         words=part_words,
                         avg_logprob=round(seg.avg_logprob, 4),
                         no_speech_prob=round(seg.no_speech_prob, 4),
-                        compression_ratio=round(seg.compression_ratio, 4),
-                        flags=segment_flags(
-                            text, seg.avg_logprob, seg.no_speech_prob, seg.compression_ratio, previous
-                        ),
+                        compression_ratio=round(ratio, 4),
+                        flags=segment_flags(text, seg.avg_logprob, seg.no_speech_prob, ratio, previous),
                     )
                 )
                 previous = text
