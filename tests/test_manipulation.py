@@ -200,15 +200,26 @@ def test_the_recording_notice_is_not_an_attempt_unless_something_is_added_to_it(
     assert find_attempts(rude(("agent", added)))
 
 
-def test_an_attempt_inside_a_segment_is_cut_with_its_words_and_times() -> None:
-    transcript = rude(("agent", f"Fine, I will book an engineer. {ATTEMPT}"))
+def _heard_at(transcript: Transcript, probability: float) -> Transcript:
+    """The last segment with a word per token, each heard at `probability`."""
     segment = transcript.segments[-1]
-    tokens = segment.text.split()
     words = [
-        Word(start=segment.start + i * 0.1, end=segment.start + i * 0.1 + 0.08, word=" " + t, probability=0.9)
-        for i, t in enumerate(tokens)
+        Word(
+            start=segment.start + i * 0.1,
+            end=segment.start + i * 0.1 + 0.08,
+            word=" " + t,
+            probability=probability,
+        )
+        for i, t in enumerate(segment.text.split())
     ]
     transcript.segments[-1] = segment.model_copy(update={"words": words, "end": words[-1].end})
+    return transcript
+
+
+def test_an_attempt_inside_a_segment_is_cut_with_its_words_and_times() -> None:
+    transcript = _heard_at(rude(("agent", f"Fine, I will book an engineer. {ATTEMPT}")), 0.9)
+    words = transcript.segments[-1].words
+    tokens = [w.word.strip() for w in words]
     attempts = find_attempts(transcript, classifier=False)
     assert len(attempts) == 2  # the note and the dictated answer, each its own sentence
     assert attempts[0].start == pytest.approx(words[6].start)
@@ -314,22 +325,6 @@ def test_the_classifier_finds_a_paraphrase_no_pattern_lists() -> None:
     found = find_attempts(rude(("agent", paraphrase)))
     assert [a.method for a in found] == ["model"]
     assert find_attempts(rude()) == []  # the rude call itself holds no attempt
-
-
-def _heard_at(transcript: Transcript, probability: float) -> Transcript:
-    """The last segment with a word per token, each heard at `probability`."""
-    segment = transcript.segments[-1]
-    words = [
-        Word(
-            start=segment.start + i * 0.1,
-            end=segment.start + i * 0.1 + 0.08,
-            word=" " + t,
-            probability=probability,
-        )
-        for i, t in enumerate(segment.text.split())
-    ]
-    transcript.segments[-1] = segment.model_copy(update={"words": words, "end": words[-1].end})
-    return transcript
 
 
 @needs_e5

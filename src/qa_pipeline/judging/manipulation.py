@@ -393,29 +393,28 @@ def _word_spans(segment: Segment) -> list[tuple[int, int]] | None:
     return spans
 
 
-def heard_probability(segment: Segment, sentence: Sentence) -> float:
-    """Mean ASR probability of the sentence's words; 1.0 where there are no words to ask (typed text)."""
+def _sentence_words(segment: Segment, sentence: Sentence) -> list[Word]:
+    """The segment's words that fall inside the sentence; none where words and text disagree."""
     spans = _word_spans(segment) if segment.words else None
     if not spans:
-        return 1.0
-    inside = [
-        w.probability
+        return []
+    return [
+        w
         for w, (s, e) in zip(segment.words, spans, strict=True)
         if s < sentence.end_char and e > sentence.start_char
     ]
-    return sum(inside) / len(inside) if inside else 1.0
+
+
+def heard_probability(segment: Segment, sentence: Sentence) -> float:
+    """Mean ASR probability of the sentence's words; 1.0 where there are no words to ask (typed text)."""
+    inside = _sentence_words(segment, sentence)
+    return sum(w.probability for w in inside) / len(inside) if inside else 1.0
 
 
 def _sentence_time(segment: Segment, sentence: Sentence) -> tuple[float, float]:
-    spans = _word_spans(segment) if segment.words else None
-    if spans:
-        inside = [
-            w
-            for w, (s, e) in zip(segment.words, spans, strict=True)
-            if s < sentence.end_char and e > sentence.start_char
-        ]
-        if inside:
-            return inside[0].start, inside[-1].end
+    inside = _sentence_words(segment, sentence)
+    if inside:
+        return inside[0].start, inside[-1].end
     length = max(1, len(segment.text))
     duration = segment.end - segment.start
     return (
